@@ -1,0 +1,19 @@
+"""Self-supervised methods, each a module with ``make_views`` and ``loss``.
+
+Chosen from the config through the explicit ``METHODS`` dict (no string
+evaluation). Baselines (SimCLR, MoCo v2, BYOL, CVRL, supervised) join here.
+"""
+
+from simper_jax.methods import simper
+
+METHODS = {
+    'simper': simper,
+}
+
+
+def get(name: str):
+  """The method module called ``name``."""
+  if name not in METHODS:
+    raise ValueError(f'unknown method {name!r}; choose one of '
+                     f'{sorted(METHODS)}.')
+  return METHODS[name]
