@@ -95,9 +95,8 @@ def max_cross_correlation(a: Array, b: Array) -> Array:
     lag_ok[n_fft - (t - 1):] = True  # lags -(T-1) .. -1
   corr = jnp.where(lag_ok, corr, -jnp.inf)
   best = jnp.max(corr, axis=2)
-  std_a = jnp.sqrt(jnp.mean(a * a, axis=1))
-  std_b = jnp.sqrt(jnp.mean(b * b, axis=1))
-  den = t * std_a[:, None] * std_b[None, :]
+  # T * std_a * std_b == |a| |b| for mean-removed series (safe at 0).
+  den = _safe_norm(a)[:, None] * _safe_norm(b)[None, :]
   return jnp.clip(_safe_divide(best, den), -1.0, 1.0)
 
 
