@@ -92,7 +92,7 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
 
     loss, grads = nnx.value_and_grad(loss_fn)(model)
     optimizer.update(model, grads)
-    metrics = {'loss': loss, 'grad_norm': optax.global_norm(grads)}
+    metrics = {'loss': loss, 'grad_norm': optax.tree.norm(grads)}
     return nnx.state((model, optimizer)), metrics
 
   step = jax.jit(step_fn, in_shardings=(repl, data, repl),
