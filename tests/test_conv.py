@@ -10,8 +10,8 @@ from simper_jax.models import cnn3d
 from simper_jax.models import conv
 from tests import refs
 
-IMPLS = ['native', 'taps2d', 'im2col']
-CASES = [((2, 6, 5, 7, 3), (5, 3, 3, 3, 4)), ((1, 4, 6, 6, 1), (3, 1, 3, 1, 2)),
+IMPLS = ['native', 'taps2d', 'im2col', 'winograd']
+CASES = [((2, 6, 5, 7, 3), (5, 3, 3, 3, 4)), ((1, 3, 8, 9, 9), (3, 3, 3, 9, 2)), ((1, 4, 6, 6, 1), (3, 1, 3, 1, 2)),
          ((2, 3, 4, 4, 2), (1, 1, 1, 2, 3)), ((1, 5, 4, 5, 2), (2, 2, 2, 2, 2))]
 
 
@@ -26,8 +26,8 @@ def test_conv3d_matches_direct_reference(impl, xs, ws):
                              atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.parametrize('impl', ['taps2d', 'im2col'])
-@pytest.mark.parametrize('xs,ws', CASES[:2])
+@pytest.mark.parametrize('impl', ['taps2d', 'im2col', 'winograd'])
+@pytest.mark.parametrize('xs,ws', CASES[:3])
 def test_conv3d_gradients_agree_across_impls(impl, xs, ws):
   rng = np.random.default_rng(1)
   x = jnp.asarray(rng.normal(size=xs), jnp.float32)
@@ -76,4 +76,11 @@ def test_encoder_shapes_and_batchnorm_training():
   with pytest.raises(ValueError, match='CNN3D'):
     model(jnp.zeros((2, 7, 9, 9, 1)))
   with pytest.raises(ValueError, match='unknown conv impl'):
-    cnn3d.CNN3D(conv_impl='winograd', rngs=nnx.Rngs(0))
+    cnn3d.CNN3D(conv_impl='fft', rngs=nnx.Rngs(0))
+
+
+def test_auto_choice_per_layer_on_cpu():
+  assert jax.default_backend() == 'cpu'
+  assert conv.resolve_impl('auto', (5, 3, 3, 16, 32)) == 'winograd'
+  assert conv.resolve_impl('auto', (5, 3, 3, 1, 16)) == 'im2col'
+  assert conv.resolve_impl('winograd', (5, 1, 3, 8, 8)) == 'im2col'

@@ -10,12 +10,19 @@ stride-1, 'SAME'-padded convolution can be written as:
   the input memory, one big 2-D convolution).
 - ``im2col``: every ``kt*kh*kw`` tap is stacked into channels and the
   convolution becomes one matrix product.
+- ``winograd`` (3x3 spatial kernels): Winograd's minimal filtering
+  F(4x4, 3x3) in the two spatial axes (Lavin & Gray, "Fast algorithms for
+  convolutional neural networks", CVPR 2016), with the temporal taps stacked
+  into the contraction. 36 products per 4x4 output tile instead of 144: the
+  matrix products do 4x fewer FLOPs (a little less where the frame is not a
+  multiple of 4) at the cost of transforms and ~1e-5 relative error in
+  float32. Other kernel sizes fall back to ``im2col``.
 
-``auto`` picks per backend at trace time: ``im2col`` on CPU, ``native``
-elsewhere. On the 2-core development CPU, a full SimPer forward+backward at
-the small benchmark shape took 1.12 s with ``im2col``, 1.71 s with
-``taps2d`` and 2.18 s with ``native`` (``taps2d`` has the fastest forward,
-but XLA's CPU kernel-gradient of a 2-D convolution is slow). ``tests/test_conv.py`` checks that all formulations give the same
+``auto`` picks per backend and layer at trace time: ``native`` on GPU and
+TPU; on CPU ``winograd`` for 3x3 spatial kernels with at least 8 input
+channels, else ``im2col`` (see benchmarks/ and the README for the
+measurements behind this choice: XLA's CPU kernel-gradient of a native
+convolution is slow, and so is materializing large im2col buffers). ``tests/test_conv.py`` checks that all formulations give the same
 values and gradients; ``benchmarks/conv.py`` measures them.
 """
 
@@ -23,19 +30,100 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Array = jax.Array
 
-IMPLS = ('auto', 'native', 'taps2d', 'im2col')
+IMPLS = ('auto', 'native', 'taps2d', 'im2col', 'winograd')
 
 
-def resolve_impl(impl: str) -> str:
-  """The concrete formulation for ``impl`` on the default backend."""
+def resolve_impl(impl: str, kernel_shape: tuple[int, ...] | None = None
+                 ) -> str:
+  """The concrete formulation for ``impl`` on the default backend.
+
+  Args:
+    impl: one of ``IMPLS``.
+    kernel_shape: ``[kt, kh, kw, C, O]`` when known, to choose per layer.
+  """
   if impl not in IMPLS:
     raise ValueError(f'unknown conv impl {impl!r}; choose one of {IMPLS}.')
   if impl == 'auto':
-    return 'im2col' if jax.default_backend() == 'cpu' else 'native'
+    if jax.default_backend() != 'cpu':
+      return 'native'
+    if kernel_shape is not None and _winograd_ok(kernel_shape) and (
+        kernel_shape[3] >= 8):
+      return 'winograd'
+    return 'im2col'
+  if impl == 'winograd' and kernel_shape is not None and not _winograd_ok(
+      kernel_shape):
+    return 'im2col'
   return impl
+
+
+def _winograd_ok(kernel_shape) -> bool:
+  return tuple(kernel_shape[1:3]) == (3, 3)
+
+
+# Winograd F(4, 3) for correlation, interpolation points 0, +-1, +-2, inf
+# (Lavin & Gray 2016): y = A^T [(G g) * (B^T d)] for 6-sample input tiles d,
+# 3-tap filters g and 4 outputs y.
+_WINO_M = 4
+_WINO_BT = np.array([[4, 0, -5, 0, 1, 0],
+                     [0, -4, -4, 1, 1, 0],
+                     [0, 4, -4, -1, 1, 0],
+                     [0, -2, -1, 2, 1, 0],
+                     [0, 2, -1, -2, 1, 0],
+                     [0, 4, 0, -5, 0, 1]], np.float32)
+_WINO_G = np.array([[1 / 4, 0, 0],
+                    [-1 / 6, -1 / 6, -1 / 6],
+                    [-1 / 6, 1 / 6, -1 / 6],
+                    [1 / 24, 1 / 12, 1 / 6],
+                    [1 / 24, -1 / 12, 1 / 6],
+                    [0, 0, 1]], np.float32)
+_WINO_AT = np.array([[1, 1, 1, 1, 1, 0],
+                     [0, 1, -1, 2, -2, 0],
+                     [0, 1, 1, 4, 4, 0],
+                     [0, 1, -1, 8, -8, 1]], np.float32)
+
+
+def _tile_transform(x: Array, axis: int, mat: np.ndarray, step: int,
+                    tiles: int) -> list[Array]:
+  """``out[r] = sum_a mat[r, a] * x[..., a + step * i, ...]`` for tiles ``i``.
+
+  Strided slices combined with the (static, sparse) transform coefficients;
+  no gathers.
+  """
+  def tap(a):
+    idx = [slice(None)] * x.ndim
+    idx[axis] = slice(a, a + step * (tiles - 1) + 1, step)
+    return x[tuple(idx)]
+  taps = [tap(a) for a in range(mat.shape[1])]
+  return [sum(float(c) * taps[a] for a, c in enumerate(row) if c != 0)
+          for row in mat]
+
+
+def _winograd(x: Array, kernel: Array, precision) -> Array:
+  n, t, h, w, c = x.shape
+  kt, _, _, _, o = kernel.shape
+  m, a = _WINO_M, _WINO_BT.shape[0]
+  th, tw = -(-h // m), -(-w // m)  # output tiles per axis
+  # 'SAME' padding (1 before) plus enough after to fill the last tile.
+  xp = jnp.pad(x, ((0, 0), _same_pad(kt), (1, th * m + 1 - h),
+                   (1, tw * m + 1 - w), (0, 0)))
+  # Input transform B^T d B of every 6x6 tile: a*a arrays [n, T', th, tw, c].
+  v = [col for row in _tile_transform(xp, 2, _WINO_BT, m, th)
+       for col in _tile_transform(row, 3, _WINO_BT, m, tw)]
+  v = jnp.stack(v)  # [a*a, n, T', th, tw, c]
+  # Temporal taps into the contraction: [a*a, n*t*th*tw, kt*c].
+  v = jnp.concatenate([v[:, :, i:i + t] for i in range(kt)], axis=-1)
+  v = v.reshape(a * a, n * t * th * tw, kt * c)
+  u = jnp.einsum('ak,bl,tklco->abtco', _WINO_G, _WINO_G, kernel,
+                 precision=precision).reshape(a * a, kt * c, o)
+  prod = jnp.einsum('frk,fko->fro', v, u, precision=precision)
+  prod = prod.reshape(a, a, n, t, th, tw, o)
+  y = jnp.einsum('pa,qb,abntijo->ntipjqo', _WINO_AT, _WINO_AT, prod,
+                 precision=precision)
+  return y.reshape(n, t, th * m, tw * m, o)[:, :, :h, :w]
 
 
 def _same_pad(k: int) -> tuple[int, int]:
@@ -50,7 +138,7 @@ def conv3d(x: Array, kernel: Array, *, impl: str = 'auto',
   Args:
     x: ``[N, T, H, W, C]`` input.
     kernel: ``[kt, kh, kw, C, O]`` weights.
-    impl: ``auto``, ``native``, ``taps2d`` or ``im2col``.
+    impl: ``auto``, ``native``, ``taps2d``, ``im2col`` or ``winograd``.
     precision: passed to the underlying XLA op.
 
   Returns:
@@ -59,7 +147,7 @@ def conv3d(x: Array, kernel: Array, *, impl: str = 'auto',
   if x.ndim != 5 or kernel.ndim != 5 or x.shape[-1] != kernel.shape[3]:
     raise ValueError(f'conv3d: expected x [N, T, H, W, C] and kernel '
                      f'[kt, kh, kw, C, O], got {x.shape} and {kernel.shape}.')
-  impl = resolve_impl(impl)
+  impl = resolve_impl(impl, kernel.shape)
   kt, kh, kw, c, o = kernel.shape
   n, t, h, w, _ = x.shape
   if (kt, kh, kw) == (1, 1, 1):  # Pointwise: every formulation is a matmul.
@@ -69,6 +157,8 @@ def conv3d(x: Array, kernel: Array, *, impl: str = 'auto',
     return jax.lax.conv_general_dilated(
         x, kernel, (1, 1, 1), 'SAME', precision=precision,
         dimension_numbers=('NDHWC', 'DHWIO', 'NDHWC'))
+  if impl == 'winograd':
+    return _winograd(x, kernel, precision)
   if impl == 'taps2d':
     xp = jnp.pad(x, ((0, 0), _same_pad(kt), (0, 0), (0, 0), (0, 0)))
     taps = jnp.concatenate([xp[:, i:i + t] for i in range(kt)], axis=-1)
