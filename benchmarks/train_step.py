@@ -20,6 +20,7 @@ the 2-core development CPU.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import time
 
@@ -113,7 +114,9 @@ def bench_shape(name: str, impl: str, dtype, steps: int) -> dict:
   views_s = _median_time(views_fn, keys, batch['clip'], runs=steps)
   return {
       'shape': name, 'backend': jax.default_backend(),
-      'devices': mesh.size, 'impl': conv_lib.resolve_impl(impl),
+      'devices': mesh.size, 'impl': '/'.join(
+          conv_lib.resolve_impl(impl, (5, 3, 3, c, o)) for c, o in zip(
+              (1,) + tuple(channels[:-1]), channels)),
       'dtype': jnp.dtype(dtype).name, 'step_s': step_s,
       'step_s_min': float(np.min(times)), 'step_s_max': float(np.max(times)),
       'clips_per_s': clips_n / step_s, 'views_per_s': clips_n * 2 * m / step_s,
@@ -131,7 +134,8 @@ def main(argv):
   device = jax.devices()[0]
   print(f'device: {device.device_kind} x{jax.device_count()} '
         f'({jax.default_backend()}), jax {jax.__version__}; f32 matmul '
-        f'4096^3: {peak:.0f} GFLOP/s', flush=True)
+        f'4096^3: {peak:.0f} GFLOP/s; GLIBC_TUNABLES='
+        f"{os.environ.get('GLIBC_TUNABLES', '(unset)')}", flush=True)
   rows = []
   header = ('| shape | impl | dtype | step (s, median) | clips/s | views/s | '
             'peak mem (GB) | views share | GFLOP/step | GFLOP/s | vs TF |')

@@ -22,3 +22,8 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$HASH" ]; then
   echo "$HASH" > "$STAMP"
 fi
 cd "$ROOT"
+# XLA on CPU allocates its large buffers afresh for every step; without
+# transparent huge pages each one page-faults 4 KiB at a time, which cost
+# ~45% of a small-shape train step here (benchmarks/README.md). Ignored by
+# non-glibc systems and glibc < 2.35.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}"
