@@ -6,8 +6,10 @@ r"""Throughput of the compiled SimPer train step.
 For each shape: median step time over ``--steps`` steps after 2 warm-up
 steps, clips/s, views/s, peak memory, the share of the step spent making
 views (a jitted view-maker alone, median over the same number of runs,
-divided by the step time), and achieved GFLOP/s (XLA's cost analysis of the
-compiled step) beside the machine's f32 matmul rate (4096^3, median of 5).
+divided by the step time), and achieved GFLOP/s beside the machine's f32
+matmul rate (4096^3, median of 5): once as XLA counts the compiled step's
+FLOPs, once as direct-convolution FLOPs per second (the work a direct
+convolution would do, so Winograd's saving shows as speed).
 
 Shapes (SPEC.md, "Measured behaviour"):
   small     8 clips, M=5, 45 frames of 16x16x1, 16/32 channels
@@ -40,6 +42,8 @@ from simper_jax.methods import simper
 from simper_jax.models import cnn3d
 from simper_jax.models import conv as conv_lib
 
+import timing  # benchmarks/timing.py (this script's folder is on sys.path)
+
 SHAPES = {
     # name: (clips, M, frames, size, channels, TF seconds/step on 2-core CPU)
     'small': (8, 5, 45, 16, (16, 32), 1.42),
@@ -57,20 +61,29 @@ _STEPS = flags.DEFINE_integer('steps', 10, 'Timed steps after warm-up.')
 _JSON = flags.DEFINE_string('json', None, 'Also write results here.')
 
 
-def _median_time(fn, *args, runs: int) -> float:
-  jax.block_until_ready(fn(*args))
-  times = []
-  for _ in range(runs):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    times.append(time.perf_counter() - start)
-  return float(np.median(times))
 
 
 def matmul_gflops() -> float:
   a = jnp.ones((4096, 4096), jnp.float32)
-  t = _median_time(jax.jit(jnp.dot), a, a, runs=5)
+  t = timing.median_time(jax.jit(jnp.dot), a, a, runs=5)
   return 2 * 4096 ** 3 / t / 1e9
+
+
+def direct_conv_gflop(views: int, frames: int, size: int,
+                      channels: tuple[int, ...]) -> float:
+  """Convolution GFLOP of one step counted as direct convolution.
+
+  Forward, input gradient (not for the first layer, whose input is data)
+  and kernel gradient of every (5,3,3) block plus the 1x1x1 head. Lets
+  formulations that do fewer FLOPs (Winograd) be compared with the others.
+  """
+  total, size_l, cin = 0.0, size, 1
+  for i, cout in enumerate(channels):
+    fwd = 2.0 * views * frames * size_l ** 2 * 45 * cin * cout
+    total += fwd * (2 if i == 0 else 3)
+    size_l, cin = size_l // 2, cout
+  total += 3 * 2.0 * views * frames * size_l ** 2 * cin
+  return total / 1e9
 
 
 def _peak_memory_gb() -> float:
@@ -111,8 +124,11 @@ def bench_shape(name: str, impl: str, dtype, steps: int) -> dict:
   step_s = float(np.median(times))
   keys = train.clip_keys(key, jnp.int32(0), batch['index'])
   views_fn = jax.jit(jax.vmap(lambda k, c: simper.make_views(k, c, cfg)))
-  views_s = _median_time(views_fn, keys, batch['clip'], runs=steps)
+  views_s = timing.median_time(views_fn, keys, batch['clip'], runs=steps)
+  direct = direct_conv_gflop(clips_n * 2 * m, frames, size, channels)
   return {
+      'direct_gflop_per_step': direct,
+      'direct_gflops': direct / step_s,
       'shape': name, 'backend': jax.default_backend(),
       'devices': mesh.size, 'impl': '/'.join(
           conv_lib.resolve_impl(impl, (5, 3, 3, c, o)) for c, o in zip(
@@ -138,9 +154,10 @@ def main(argv):
         f"{os.environ.get('GLIBC_TUNABLES', '(unset)')}", flush=True)
   rows = []
   header = ('| shape | impl | dtype | step (s, median) | clips/s | views/s | '
-            'peak mem (GB) | views share | GFLOP/step | GFLOP/s | vs TF |')
+            'peak mem (GB) | views share | XLA GFLOP/step | XLA GFLOP/s | '
+            'direct-conv GFLOP/s | vs TF |')
   print(header)
-  print('|' + '---|' * 11)
+  print('|' + '---|' * 12)
   for name in _SHAPES.value:
     if name not in SHAPES:
       raise app.UsageError(f'unknown shape {name!r}; choose from '
@@ -151,7 +168,8 @@ def main(argv):
     print(f"| {name} | {r['impl']} | {r['dtype']} | {r['step_s']:.3f} | "
           f"{r['clips_per_s']:.2f} | {r['views_per_s']:.1f} | "
           f"{r['peak_mem_gb']:.2f} | {100 * r['view_share']:.1f}% | "
-          f"{r['gflop_per_step']:.1f} | {r['gflops']:.1f} | {vs} |",
+          f"{r['gflop_per_step']:.1f} | {r['gflops']:.1f} | "
+          f"{r['direct_gflops']:.1f} | {vs} |",
           flush=True)
   if _JSON.value:
     with open(_JSON.value, 'w') as f:
