@@ -17,6 +17,7 @@ import time
 
 from absl import app
 from absl import flags
+from absl import logging
 import jax
 import numpy as np
 import optax
@@ -79,6 +80,7 @@ def run(steps: int, batch_size: int, seed: int, learning_rate: float,
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  logging.set_verbosity(logging.WARNING)  # no backend-probing chatter
   try:
     losses = run(_STEPS.value, _BATCH.value, _SEED.value, _LR.value)
   except (ValueError, FloatingPointError) as e:
