@@ -1,4 +1,4 @@
-"""Median wall time of a jitted call after warm-up (shared by the benchmarks)."""
+"""Median wall time of a jitted call after warm-up (shared by benchmarks)."""
 
 import time
 
@@ -7,7 +7,7 @@ import numpy as np
 
 
 def median_time(fn, *args, runs: int) -> float:
-  """Calls ``fn(*args)`` once to compile, then returns the median of ``runs``."""
+  """Calls ``fn(*args)`` once to compile; returns the median of ``runs``."""
   jax.block_until_ready(fn(*args))
   times = []
   for _ in range(runs):

@@ -60,7 +60,7 @@ def run(steps: int, batch_size: int, seed: int, learning_rate: float,
   print(f'SimPer demo: {steps} steps of {batch_size} clips on {mesh.size} '
         f'{jax.default_backend()} device(s); views {cfg.views.num_speeds} '
         f'speeds x 2 x {cfg.views.num_frames} frames of 16x16', flush=True)
-  losses, start = [], time.perf_counter()
+  losses, start = [], None
   for step in range(steps):
     index = (np.arange(batch_size) + step * batch_size).astype(np.int32)
     batch = partitioning.shard_batch(
@@ -68,9 +68,11 @@ def run(steps: int, batch_size: int, seed: int, learning_rate: float,
     state, metrics = fns.step(state, batch, root_key)
     train.check_finite(metrics, step)
     losses.append(float(metrics['loss']))
+    if step == 0:  # Rates and ETA exclude the first step's compilation.
+      start = time.perf_counter()
     if (step + 1) % log_every == 0 or step + 1 == steps:
       done = step + 1
-      rate = done / (time.perf_counter() - start)
+      rate = step / (time.perf_counter() - start)  # step >= 1 here
       print(f'step {done:4d}/{steps}  loss {np.mean(losses[-log_every:]):.4f}'
             f'  {rate:.2f} steps/s  ETA {(steps - done) / rate:5.0f} s',
             flush=True)

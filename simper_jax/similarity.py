@@ -1,4 +1,4 @@
-"""Similarity measures between 1-D feature series (SimPer, Yang et al. 2023, Sec. 3).
+"""Similarity measures between 1-D feature series (SimPer, Sec. 3).
 
 Every function takes two batches of series, ``a`` ``[M, T]`` and ``b``
 ``[N, T]``, and returns the ``[M, N]`` matrix of pairwise similarities. All
@@ -47,6 +47,12 @@ def _safe_norm(x: Array, axis: int = -1) -> Array:
   sq = jnp.sum(x * x, axis=axis)
   ok = sq > 0
   return jnp.where(ok, jnp.sqrt(jnp.where(ok, sq, 1.0)), 0.0)
+
+
+def _unit_rows(x: Array) -> Array:
+  """Rows of ``[K, D]`` scaled to unit L2 norm; all-zero rows stay zero."""
+  norm = _safe_norm(x)
+  return x / jnp.where(norm > 0, norm, 1.0)[:, None]
 
 
 def max_cross_correlation(a: Array, b: Array) -> Array:
@@ -170,9 +176,7 @@ def normalized_psd(a: Array, b: Array, *, fps: float,
   _check_pair('normalized_psd', a, b)
   pa = power_spectrum(a, fps=fps, band=band)
   pb = power_spectrum(b, fps=fps, band=band)
-  pa = pa / jnp.where(_safe_norm(pa) > 0, _safe_norm(pa), 1.0)[:, None]
-  pb = pb / jnp.where(_safe_norm(pb) > 0, _safe_norm(pb), 1.0)[:, None]
-  return pa @ pb.T
+  return _unit_rows(pa) @ _unit_rows(pb).T
 
 
 def cosine(a: Array, b: Array) -> Array:

@@ -109,7 +109,7 @@ def speed_resample(clip, speed, start, num_frames):
 
 
 def conv3d_same(x, w):
-  """Direct stride-1 SAME 3-D cross-correlation, [N,T,H,W,C] x [kt,kh,kw,C,O]."""
+  """Direct stride-1 SAME 3-D correlation, [N,T,H,W,C] x [kt,kh,kw,C,O]."""
   x = np.asarray(x, np.float64)
   w = np.asarray(w, np.float64)
   n, t, h, wd, c = x.shape

@@ -12,6 +12,7 @@ import jax
 
 from simper_jax import augment
 from simper_jax import losses
+from simper_jax import similarity as similarity_lib
 
 Array = jax.Array
 
@@ -45,7 +46,6 @@ class Config:
                        f'{losses.KERNELS}.')
     if self.similarity == 'npsd':
       # The views' length decides the bins; fail now, not inside jit.
-      from simper_jax import similarity as similarity_lib
       similarity_lib.band_mask(self.views.num_frames, self.fps, self.band)
     elif self.similarity not in ('mxcorr', 'cosine', 'l2'):
       raise ValueError(f'simper.Config: unknown similarity '
