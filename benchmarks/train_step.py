@@ -4,10 +4,11 @@ r"""Throughput of the compiled SimPer train step.
         [--dtype=float32] [--steps=10] [--json=results.json]
 
 For each shape: median step time over ``--steps`` steps after 2 warm-up
-steps, clips/s, views/s, peak memory, the share of the step spent making
-views (a jitted view-maker alone, median over the same number of runs,
-divided by the step time), and achieved GFLOP/s beside the machine's f32
-matmul rate (4096^3, median of 5): once as XLA counts the compiled step's
+steps, clips/s, views/s, peak memory (on CPU the process's maximum RSS so
+far: run one shape per process for per-shape figures), the share of the
+step spent making views (a jitted view-maker alone, median over the same
+number of runs, divided by the step time), and achieved GFLOP/s beside the
+machine's f32 matmul rate (4096^3, median of 5): once as XLA counts the compiled step's
 FLOPs, once as direct-convolution FLOPs per second (the work a direct
 convolution would do, so Winograd's saving shows as speed).
 
