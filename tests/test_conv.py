@@ -83,5 +83,7 @@ def test_encoder_shapes_and_batchnorm_training():
 def test_auto_choice_per_layer_on_cpu():
   assert jax.default_backend() == 'cpu'
   assert conv.resolve_impl('auto', (5, 3, 3, 16, 32)) == 'winograd'
-  assert conv.resolve_impl('auto', (5, 3, 3, 1, 16)) == 'im2col'
+  assert conv.resolve_impl('auto', (5, 3, 3, 1, 16)) == 'winograd'
+  assert conv.resolve_impl('auto', (5, 3, 3, 1, 64)) == 'im2col'
+  assert conv.resolve_impl('auto', (5, 1, 3, 1, 16)) == 'im2col'
   assert conv.resolve_impl('winograd', (5, 1, 3, 8, 8)) == 'im2col'

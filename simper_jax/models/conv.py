@@ -20,7 +20,7 @@ stride-1, 'SAME'-padded convolution can be written as:
 
 ``auto`` picks per backend and layer at trace time: ``native`` on GPU and
 TPU; on CPU ``winograd`` for 3x3 spatial kernels with at least 8 input
-channels, else ``im2col`` (see benchmarks/ and the README for the
+channels or at most 16 output channels, else ``im2col`` (see benchmarks/ and the README for the
 measurements behind this choice: XLA's CPU kernel-gradient of a native
 convolution is slow, and so is materializing large im2col buffers).
 ``tests/test_conv.py`` checks that all formulations give the same values
@@ -51,8 +51,11 @@ def resolve_impl(impl: str, kernel_shape: tuple[int, ...] | None = None
   if impl == 'auto':
     if jax.default_backend() != 'cpu':
       return 'native'
+    # Winograd's transformed product is 2.25x the output; with one input
+    # channel and a wide output that buffer costs more than it saves
+    # (measured: 1->16 faster with Winograd, 1->64 slower; README).
     if kernel_shape is not None and _winograd_ok(kernel_shape) and (
-        kernel_shape[3] >= 8):
+        kernel_shape[3] >= 8 or kernel_shape[4] <= 16):
       return 'winograd'
     return 'im2col'
   if impl == 'winograd' and kernel_shape is not None and not _winograd_ok(
