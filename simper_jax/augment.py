@@ -220,6 +220,32 @@ def invariant_augment(key: Array, frames: Array, cfg: ViewConfig) -> Array:
   return jnp.where(reverse, out[::-1], out)
 
 
+def resize_frames(frames: Array, out_size: tuple[int, int] | None) -> Array:
+  """Whole-frame resize with the views' interpolation (for evaluation).
+
+  Evaluation reads full clips at the resolution the encoder was trained on;
+  this is the crop-and-resize of :func:`invariant_augment` with the box set
+  to the whole frame.
+
+  Args:
+    frames: ``[..., H, W, C]`` float frames.
+    out_size: ``(H_out, W_out)``; ``None`` or empty returns ``frames``.
+
+  Returns:
+    ``[..., H_out, W_out, C]`` frames.
+  """
+  if not out_size:
+    return frames
+  if frames.ndim < 3:
+    raise ValueError(f'resize_frames: frames must be [..., H, W, C], got '
+                     f'{frames.shape}.')
+  h, w = frames.shape[-3:-1]
+  rows = _interp_matrix(0.0, h, h, out_size[0])
+  cols = _interp_matrix(0.0, w, w, out_size[1])
+  return jnp.einsum('yh,...hwc,xw->...yxc', rows, frames.astype(jnp.float32),
+                    cols)
+
+
 def sample_speeds(key: Array, cfg: ViewConfig) -> Array:
   """``M`` sorted speeds drawn uniformly from ``cfg.speed_range``."""
   lo, hi = cfg.speed_range

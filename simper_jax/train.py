@@ -16,14 +16,24 @@ would.
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import ml_collections
+import numpy as np
 import optax
 from flax import nnx
 
+from simper_jax import checkpointing
+from simper_jax import evaluate
+from simper_jax import input_pipeline
+from simper_jax import methods
+from simper_jax import models
 from simper_jax import partitioning
+from simper_jax import writers
 
 Array = jax.Array
 
@@ -110,3 +120,228 @@ def check_finite(metrics: dict[str, Any], step: int) -> None:
         f'non-finite training metrics at step {step}: {bad}. Lower the '
         'learning rate, check the input data for NaNs, or raise the feature '
         'temperature.')
+
+
+# --- train_and_evaluate: the whole run, as orchestration of named helpers.
+
+
+def make_optimizer(cfg: ml_collections.ConfigDict, *, steps_per_epoch: int,
+                   total_steps: int
+                   ) -> tuple[optax.GradientTransformation, optax.Schedule]:
+  """The optax optimizer and learning-rate schedule of ``cfg`` (``optim``).
+
+  ``step`` reproduces the tutorial: ``learning_rate`` times
+  ``decay_factors[i]`` from epoch ``decay_epochs[i]`` on.
+  """
+  lr = cfg.learning_rate
+  if not lr > 0:
+    raise ValueError(f'optim.learning_rate must be > 0, got {lr}.')
+  if cfg.schedule == 'constant':
+    schedule = optax.constant_schedule(lr)
+  elif cfg.schedule == 'step':
+    if len(cfg.decay_epochs) != len(cfg.decay_factors):
+      raise ValueError('optim.decay_epochs and optim.decay_factors must have '
+                       f'the same length, got {cfg.decay_epochs} and '
+                       f'{cfg.decay_factors}.')
+    bounds = [int(round(e * steps_per_epoch)) for e in cfg.decay_epochs]
+    if bounds != sorted(bounds):
+      raise ValueError(f'optim.decay_epochs must increase: {cfg.decay_epochs}')
+    # optax multiplies the scales cumulatively; ours are absolute factors.
+    scales, prev = {}, 1.0
+    for b, f in zip(bounds, cfg.decay_factors):
+      scales[b] = scales.get(b, 1.0) * f / prev
+      prev = f
+    schedule = optax.piecewise_constant_schedule(lr, scales)
+  elif cfg.schedule == 'cosine':
+    schedule = optax.cosine_decay_schedule(lr, max(1, total_steps))
+  else:
+    raise ValueError(f'optim.schedule={cfg.schedule!r}; choose step, cosine '
+                     'or constant.')
+  if cfg.warmup_steps > 0:
+    schedule = optax.join_schedules(
+        [optax.linear_schedule(0.0, lr, cfg.warmup_steps), schedule],
+        [cfg.warmup_steps])
+  if cfg.name == 'adam':
+    tx = optax.adam(schedule)
+  elif cfg.name == 'adamw':
+    tx = optax.adamw(schedule, weight_decay=cfg.weight_decay)
+  elif cfg.name == 'sgd':
+    tx = optax.sgd(schedule, momentum=0.9)
+  else:
+    raise ValueError(f'optim.name={cfg.name!r}; choose adam, adamw or sgd.')
+  if cfg.grad_clip_norm > 0:
+    tx = optax.chain(optax.clip_by_global_norm(cfg.grad_clip_norm), tx)
+  return tx, schedule
+
+
+def num_train_steps(config: ml_collections.ConfigDict,
+                    num_train_records: int) -> tuple[int, int]:
+  """``(steps_per_epoch, total_steps)`` for ``num_train_records`` clips."""
+  steps_per_epoch = num_train_records // config.batch_size
+  if steps_per_epoch < 1:
+    raise ValueError(f'batch_size {config.batch_size} exceeds the '
+                     f'{num_train_records} training clips.')
+  if config.num_train_steps > 0:
+    return steps_per_epoch, int(config.num_train_steps)
+  if not config.num_epochs > 0:
+    raise ValueError('set num_epochs > 0 or num_train_steps > 0.')
+  return steps_per_epoch, int(round(config.num_epochs * steps_per_epoch))
+
+
+def _format_eta(seconds: float) -> str:
+  seconds = int(max(0, seconds))
+  return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
+
+
+def _check_config(config, method_cfg, clip_frames: int, mesh) -> None:
+  """Stops impossible configs before anything is compiled."""
+  need = method_cfg.views.min_clip_frames()
+  if clip_frames < need:
+    raise ValueError(
+        f'clips have {clip_frames} frames but {method_cfg.views.num_frames}-'
+        f'frame views at speed up to {method_cfg.views.speed_range[1]} need '
+        f'{need}: lower method.num_frames or method.speed_range, or use '
+        'longer clips (dataset.num_frames).')
+  for name, size in (('batch_size', config.batch_size),
+                     ('eval.batch_size', config.eval.batch_size)):
+    if size < 1 or size % mesh.size:
+      raise ValueError(f'{name}={size} must be a positive multiple of the '
+                       f'{mesh.size} devices.')
+  if config.log_every_steps < 1 or config.checkpoint_every_steps < 1:
+    raise ValueError('log_every_steps and checkpoint_every_steps must be '
+                     '>= 1.')
+
+
+def _init(config, method_cfg, mesh, tx, in_channels: int):
+  """A fresh model and optimizer, split, with the state on the mesh."""
+  model = models.create(config.model, in_channels=in_channels,
+                        rngs=nnx.Rngs(config.seed))
+  model.train()
+  optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+  graphdef, state = split_state(model, optimizer)
+  return graphdef, partitioning.replicate(state, mesh)
+
+
+def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
+                total: int, config, schedule, writer, ckpt) -> Any:
+  """Runs steps ``start .. total-1``; returns the final state."""
+  pending, t0, t_first = [], time.perf_counter(), None
+  for step in range(start, total):
+    batch = input_pipeline.to_global(next(data_iter), mesh)
+    state, metrics = fns.step(state, batch, root_key)
+    pending.append((step, metrics))
+    done = step + 1
+    if step == start:  # rates exclude the first step's compilation
+      jax.block_until_ready(metrics)
+      t_first = time.perf_counter()
+      print(f'  first step (compilation included): {t_first - t0:.1f} s',
+            flush=True)
+    if done % config.log_every_steps == 0 or done == total:
+      fetched = jax.device_get(pending)
+      for s, m in fetched:
+        check_finite(m, s)
+      pending = []
+      rows = {k: float(np.mean([m[k] for _, m in fetched]))
+              for k in fetched[0][1]}
+      rows['learning_rate'] = float(schedule(step))
+      rate = (step - start) / max(time.perf_counter() - t_first, 1e-9)
+      if step > start:
+        rows['steps_per_sec'] = rate
+      writer.write_scalars(done, rows)
+      eta = _format_eta((total - done) / rate) if step > start else '?'
+      print(f'  step {done:6d}/{total}  loss {rows["loss"]:.4f}  grad '
+            f'{rows["grad_norm"]:.3f}  lr {rows["learning_rate"]:.2e}  '
+            f'{rate:.2f} steps/s  ETA {eta}', flush=True)
+    if done % config.checkpoint_every_steps == 0 or done == total:
+      jax.device_get(pending)  # never checkpoint an unchecked state
+      for s, m in pending:
+        check_finite(m, s)
+      ckpt.save(done, state, data_iter)
+  return state
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict,
+                       workdir: str) -> dict[str, Any]:
+  """Trains SimPer (or a baseline) as configured, then evaluates it.
+
+  Resumes from the latest checkpoint in ``WORKDIR/checkpoints`` if there is
+  one (model, optimizer, step and data position). Writes
+  ``WORKDIR/metrics.jsonl``, TensorBoard events in ``WORKDIR/tensorboard``,
+  ``WORKDIR/config.json`` and the evaluation (``WORKDIR/eval/metrics.json``
+  and a PNG figure; ``WORKDIR/eval_init`` for the untrained encoder when
+  ``eval.compare_init``).
+
+  Args:
+    config: an experiment config (``experiments/*.py``).
+    workdir: the run's output directory (created if missing).
+
+  Returns:
+    ``{'eval': metrics, 'eval_init': metrics or None, 'figure': path}``,
+    metrics mapping split -> readout -> metric.
+
+  Raises:
+    ValueError: impossible config; FloatingPointError: a non-finite loss.
+  """
+  workdir = os.path.abspath(os.path.expanduser(workdir))
+  is_main = jax.process_index() == 0
+  mesh = partitioning.make_mesh()
+  method = methods.get(config.method.name)
+  method_cfg = method.config_from(config.method, fps=config.dataset.fps)
+  builder = input_pipeline.prepare(config.dataset)
+  train_source = builder.as_data_source(config.dataset.train_split)
+  clip_shape = builder.info.features['video'].shape
+  _check_config(config, method_cfg, clip_shape[0], mesh)
+  steps_per_epoch, total = num_train_steps(config, len(train_source))
+  if config.eval.init_only:
+    total = 0
+  tx, schedule = make_optimizer(config.optim,
+                                steps_per_epoch=steps_per_epoch,
+                                total_steps=total)
+  graphdef, state = _init(config, method_cfg, mesh, tx, clip_shape[-1])
+  if is_main:
+    os.makedirs(workdir, exist_ok=True)
+    writers.write_json(os.path.join(workdir, 'config.json'),
+                       config.to_dict())
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'),
+                                    max_to_keep=config.keep_checkpoints)
+  loader = input_pipeline.train_loader(
+      train_source, global_batch_size=config.batch_size, seed=config.seed)
+  data_iter = iter(loader)
+  start = 0
+  if total and ckpt.latest_step() is not None:
+    start = ckpt.latest_step()
+    print(f'Resuming from checkpoint {start} in {ckpt.directory}', flush=True)
+    state = ckpt.restore(start, state, data_iter)
+  dropped = input_pipeline.dropped_per_epoch(len(train_source))
+  if total > start:
+    print(f'Training {config.method.name} on {builder.info.full_name} '
+          f'({len(train_source)} clips of {clip_shape}, '
+          f'{steps_per_epoch} steps/epoch'
+          + (f', {dropped} left out per epoch by process sharding'
+             if dropped else '')
+          + f') for steps {start + 1}..{total} on {mesh.size} '
+          f'{jax.default_backend()} device(s)', flush=True)
+    fns = make_train_step(graphdef, method=method, method_cfg=method_cfg,
+                          mesh=mesh)
+    writer = writers.MetricWriter(workdir, enabled=is_main)
+    try:
+      state = _train_loop(fns, state, data_iter, mesh=mesh,
+                          root_key=jax.random.key(config.seed), start=start,
+                          total=total, config=config, schedule=schedule,
+                          writer=writer, ckpt=ckpt)
+    finally:
+      writer.close()
+      ckpt.wait()
+  ckpt.close()
+  model, _ = merge_state(graphdef, state)
+  result = {'eval': evaluate.evaluate(model, config, builder, mesh,
+                                      os.path.join(workdir, 'eval'),
+                                      label='untrained' if config.eval
+                                      .init_only else f'step {total}')}
+  if config.eval.compare_init and not config.eval.init_only:
+    init_model, _ = merge_state(*_init(config, method_cfg, mesh, tx,
+                                       clip_shape[-1]))
+    result['eval_init'] = evaluate.evaluate(
+        init_model, config, builder, mesh,
+        os.path.join(workdir, 'eval_init'), label='untrained')
+  return result

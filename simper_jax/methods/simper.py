@@ -82,3 +82,16 @@ def loss(features: Array, views: augment.Views, cfg: Config) -> Array:
       feature_temperature=cfg.feature_temperature,
       label_kernel=cfg.label_kernel,
       label_temperature=cfg.label_temperature, fps=cfg.fps, band=cfg.band)
+
+
+def config_from(method_cfg, fps: float) -> Config:
+  """A :class:`Config` from an experiment's ``method`` section."""
+  views = augment.ViewConfig(
+      num_speeds=method_cfg.num_speeds, num_frames=method_cfg.num_frames,
+      speed_range=tuple(method_cfg.speed_range),
+      out_size=tuple(method_cfg.out_size) or None)
+  return Config(views=views, similarity=method_cfg.similarity,
+                feature_temperature=method_cfg.feature_temperature,
+                label_kernel=method_cfg.label_kernel,
+                label_temperature=method_cfg.label_temperature, fps=fps,
+                band=tuple(method_cfg.band))

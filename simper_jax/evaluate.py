@@ -1,0 +1,246 @@
+"""Frozen-encoder evaluation: features -> readouts -> metrics.json + figure.
+
+For each evaluation split the encoder (inference mode, jitted and sharded
+over the mesh) maps every full clip to its feature series. Then:
+
+- ``fft``: the peak frequency of the series' power spectrum (no training);
+- ``fft_scaled``: the same times ONE factor fitted on the training split
+  (a learned feature often runs at a harmonic, e.g. exactly ``2f`` on
+  RotatingDigits; SPEC.md "Harmonic lock");
+- ``linear_probe``: ridge regression on the series, its normalized power
+  spectrum, or both; the input and the regularization are chosen by
+  cross-validation on the training split only.
+
+Each is scored with MAE, MAPE (%), RMSE and Pearson r, written as
+``OUT/metrics.json`` mapping split -> readout -> metric, with the features in
+``OUT/features.npz`` and a PNG figure.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from flax import nnx
+
+from simper_jax import augment
+from simper_jax import input_pipeline
+from simper_jax import metrics as metrics_lib
+from simper_jax import partitioning
+from simper_jax import writers
+
+READOUTS = ('fft', 'fft_scaled', 'linear_probe')
+METRICS = ('mae', 'mape', 'rmse', 'pearson')
+
+
+def make_feature_fn(model: nnx.Module, mesh, out_size):
+  """A jitted ``uint8 clips [B, T, H, W, C] -> features [B, T]`` of the
+  frozen ``model`` (BatchNorm in inference mode), sharded over ``mesh``."""
+  model.eval()
+  graphdef, state = nnx.split(model)
+  state = partitioning.replicate(state, mesh)
+
+  @jax.jit
+  def features(state, clips):
+    x = augment.resize_frames(clips.astype(jnp.float32) / 255.0, out_size)
+    return nnx.merge(graphdef, state)(x)
+
+  return lambda clips: features(state, clips)
+
+
+def extract_features(feature_fn, source, *, mesh, batch_size: int,
+                     target: str) -> tuple[np.ndarray, np.ndarray]:
+  """Features and targets of every example of ``source``, in order.
+
+  Returns:
+    ``(features [N, T], targets [N])`` as NumPy, on every process.
+  """
+  feats, targets = [], []
+  n = len(source)
+  for batch, valid in input_pipeline.eval_batches(
+      source, global_batch_size=batch_size, keys=('video', target)):
+    glob = partitioning.shard_batch(
+        {'clip': batch['video'], 'y': batch[target].astype(np.float32),
+         'valid': valid}, mesh)
+    out = {'f': feature_fn(glob['clip']), 'y': glob['y'],
+           'valid': glob['valid']}
+    if jax.process_count() > 1:
+      from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+      out = multihost_utils.process_allgather(out, tiled=True)
+    out = jax.device_get(out)
+    keep = np.asarray(out['valid'], bool)
+    feats.append(np.asarray(out['f'])[keep])
+    targets.append(np.asarray(out['y'])[keep])
+  feats, targets = np.concatenate(feats), np.concatenate(targets)
+  if len(feats) != n:  # padding is masked; anything else is a bug
+    raise RuntimeError(f'extracted {len(feats)} feature series for {n} '
+                       'examples.')
+  if not np.all(np.isfinite(feats)):
+    bad = int(np.sum(~np.all(np.isfinite(feats), axis=1)))
+    raise FloatingPointError(f'{bad} of {n} feature series are not finite; '
+                             'the encoder has diverged.')
+  return feats, targets
+
+
+def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
+                    *, fps: float, band, train_split: str, folds: int,
+                    alphas, seed: int = 0
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+  """Fits the readouts on ``train_split`` and scores every split.
+
+  Args:
+    feats: split -> ``[N, T]`` feature series.
+    ys: split -> ``[N]`` targets.
+    fps, band: frame rate and the band (Hz) of the FFT readout and probe.
+    train_split: where the harmonic scale and the probe are fitted.
+    folds, alphas: the probe's cross-validation.
+
+  Returns:
+    ``(metrics, fitted)``: metrics[split][readout][metric], and the fitted
+    readouts (``scale``, ``probe``, ``probe_input``, the CV errors and the
+    per-split predictions).
+  """
+  if train_split not in feats:
+    raise ValueError(f'the readouts are fitted on {train_split!r}, which is '
+                     f'not among the evaluated splits {sorted(feats)}.')
+  peaks = {s: metrics_lib.fft_peak_frequency(f, fps, band)
+           for s, f in feats.items()}
+  scale = metrics_lib.fit_scale(peaks[train_split], ys[train_split])
+  inputs = {s: metrics_lib.probe_features(f, fps, band)
+            for s, f in feats.items()}
+  length = feats[train_split].shape[1]
+  # The probe reads the series, its spectrum, or both: whichever has the
+  # lowest cross-validated error on the training split (never the test).
+  blocks = {'series': slice(0, length), 'spectrum': slice(length, None),
+            'series+spectrum': slice(None)}
+  fits = {name: metrics_lib.fit_ridge_cv(
+      inputs[train_split][:, cols], ys[train_split],
+      alphas=np.asarray(alphas), folds=folds, seed=seed)
+          for name, cols in blocks.items()}
+  chosen = min(fits, key=lambda name: float(np.min(fits[name].cv_errors)))
+  probe = fits[chosen]
+  preds, out = {}, {}
+  for s in feats:
+    preds[s] = {
+        'fft': peaks[s], 'fft_scaled': scale * peaks[s],
+        'linear_probe': probe.predict(inputs[s][:, blocks[chosen]])}
+    out[s] = {r: metrics_lib.regression_metrics(p, ys[s])
+              for r, p in preds[s].items()}
+  fitted = {'scale': scale, 'probe': probe, 'probe_input': chosen,
+            'probe_cv_mse': {n: float(np.min(f.cv_errors))
+                             for n, f in fits.items()}}
+  return out, {**fitted, 'preds': preds}
+
+
+def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
+             mesh, out_dir: str, *, label: str = '') -> dict[str, Any]:
+  """Evaluates the frozen ``model`` on ``config.dataset.eval_splits``.
+
+  Writes ``out_dir/metrics.json`` (split -> readout -> metric, plus the
+  fitted scale and ridge alpha under ``"readout_fit"``), ``features.npz`` and
+  ``figure.png`` (process 0 only).
+
+  Returns:
+    The metrics mapping split -> readout -> metric.
+  """
+  ds, ev = config.dataset, config.eval
+  splits = list(dict.fromkeys([ds.train_split, *ds.eval_splits]))
+  feature_fn = make_feature_fn(model, mesh, tuple(config.method.out_size))
+  feats, ys = {}, {}
+  for split in splits:
+    input_pipeline.split_size(builder, split)  # clear error if unknown
+    print(f'Evaluating ({label or "model"}): features of the {split} split',
+          flush=True)
+    feats[split], ys[split] = extract_features(
+        feature_fn, builder.as_data_source(split), mesh=mesh,
+        batch_size=ev.batch_size, target=ds.target)
+  metrics, fitted = readout_metrics(
+      feats, ys, fps=ds.fps, band=tuple(ev.band), train_split=ds.train_split,
+      folds=ev.probe_folds, alphas=ev.probe_alphas, seed=config.seed)
+  if jax.process_index() == 0:
+    os.makedirs(out_dir, exist_ok=True)
+    writers.write_json(os.path.join(out_dir, 'metrics.json'), {
+        **metrics,
+        'readout_fit': {'train_split': ds.train_split,
+                        'fft_scale': fitted['scale'],
+                        'probe_alpha': fitted['probe'].alpha,
+                        'probe_input': fitted['probe_input'],
+                        'probe_cv_mse': fitted['probe_cv_mse']},
+        'model': label})
+    np.savez_compressed(os.path.join(out_dir, 'features.npz'),
+                        **{f'{s}_features': feats[s] for s in splits},
+                        **{f'{s}_{ds.target}': ys[s] for s in splits})
+    split = 'test' if 'test' in feats else splits[-1]
+    plot(os.path.join(out_dir, 'figure.png'), feats[split], ys[split],
+         fitted['preds'][split], fps=ds.fps, band=tuple(ev.band),
+         num_spectra=ev.num_spectra, title=f'{ds.name} {split} ({label})')
+  return metrics
+
+
+def plot(path: str, feats: np.ndarray, y: np.ndarray,
+         preds: dict[str, np.ndarray], *, fps: float, band, num_spectra: int,
+         title: str) -> None:
+  """Three panels: a 2-D embedding of the features coloured by the target
+  (PCA of their normalized power spectra, which are phase-invariant; cf.
+  the paper's Figure 1), predicted vs true, and a few feature spectra."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+
+  freqs, power = metrics_lib.power_spectrum(feats, fps)
+  in_band = (freqs >= band[0]) & (freqs <= band[1])
+  spectra = power[:, in_band] / np.maximum(
+      power[:, in_band].sum(axis=1, keepdims=True), 1e-30)
+  emb = metrics_lib.pca_2d(spectra)
+  fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+  sc = axes[0].scatter(emb[:, 0], emb[:, 1], c=y, s=6, cmap='viridis')
+  fig.colorbar(sc, ax=axes[0], label='true frequency (Hz)')
+  axes[0].set(title='features: PCA of power spectra', xlabel='PC 1',
+              ylabel='PC 2')
+  lo, hi = float(np.min(y)), float(np.max(y))
+  for name, marker in (('linear_probe', 'x'), ('fft_scaled', 'o')):
+    axes[1].scatter(y, preds[name], s=4, marker=marker, alpha=0.4,
+                    label=name)
+  axes[1].plot([lo, hi], [lo, hi], 'k--', lw=1)
+  axes[1].set(title='predicted vs true', xlabel='true (Hz)',
+              ylabel='predicted (Hz)')
+  axes[1].legend()
+  pick = np.argsort(y)[np.linspace(0, len(y) - 1, num_spectra).astype(int)]
+  cmap = plt.get_cmap('viridis')
+  for i in pick:
+    c = cmap((y[i] - lo) / max(hi - lo, 1e-9))
+    p = power[i, in_band]
+    axes[2].plot(freqs[in_band], p / max(p.max(), 1e-30), color=c, lw=1,
+                 label=f'f = {y[i]:.2f}')
+    axes[2].axvline(2 * y[i], color=c, ls=':', lw=0.8)
+  axes[2].set(title='feature spectra (dotted: 2f)', xlabel='Hz',
+              ylabel='power (max = 1)')
+  axes[2].legend(fontsize=7)
+  fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def format_table(columns: list[tuple[str, dict[str, Any]]],
+                 split: str = 'test') -> str:
+  """A text table of ``split``'s readout metrics, one column per model.
+
+  Args:
+    columns: ``(name, metrics)`` pairs, metrics as returned by
+      :func:`evaluate`.
+    split: the split to show.
+  """
+  head = f'{split + " split":14s} {"metric":8s}' + ''.join(
+      f' {name:>12s}' for name, _ in columns)
+  lines = [head, '-' * len(head)]
+  for r in READOUTS:
+    for k in METRICS:
+      vals = ''.join(f' {m[split][r][k]:12.4f}' for _, m in columns)
+      unit = {'mape': '%'}.get(k, '' if k == 'pearson' else 'Hz')
+      lines.append(f'{r:14s} {k + (f" ({unit})" if unit else ""):8s}{vals}')
+  return '\n'.join(lines)

@@ -1,0 +1,193 @@
+"""TFDS ArrayRecord data -> grain -> per-host batches -> global batches.
+
+    prepared dataset -> tfds data source -> grain: per-epoch shuffle from the
+    seed, shard by JAX process, batch per host -> global jax.Array
+
+No TensorFlow: the builders write ArrayRecord, read by random access. The
+train iterator is a grain ``DataLoader`` iterator, whose state is saved in
+the checkpoint so a resumed run reads exactly the batches an uninterrupted
+run would. Pretraining batches carry only the raw clips (no labels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Callable, Iterator
+
+import grain
+import jax
+import ml_collections
+import numpy as np
+import tensorflow_datasets as tfds
+
+from simper_jax import partitioning
+
+
+def _rotating_digits_builder(cfg: ml_collections.ConfigDict, data_dir):
+  from tfds_builders import rotating_digits  # pylint: disable=g-import-not-at-top
+  named = {c.name: c for c in rotating_digits.Builder.BUILDER_CONFIGS}
+  if cfg.source not in named:
+    raise ValueError(f'dataset.source={cfg.source!r} is not a RotatingDigits '
+                     f'source; choose one of {sorted(named)}.')
+  base = named[cfg.source]
+  sizes = dict(train_per_class=cfg.train_per_class,
+               test_per_class=cfg.test_per_class, num_frames=cfg.num_frames,
+               fps=cfg.fps)
+  if all(getattr(base, k) == v for k, v in sizes.items()):
+    config = base
+  else:  # A custom size gets its own, self-describing data folder.
+    name = (f'{cfg.source}_tr{cfg.train_per_class}_te{cfg.test_per_class}'
+            f'_t{cfg.num_frames}_fps{cfg.fps:g}').replace('.', 'p')
+    config = dataclasses.replace(base, name=name, **sizes)
+  return rotating_digits.Builder(config=config, data_dir=data_dir,
+                                 file_format='array_record')
+
+
+# name -> (dataset config, data_dir) -> TFDS builder. New datasets join here.
+BUILDERS: dict[str, Callable[..., tfds.core.DatasetBuilder]] = {
+    'rotating_digits': _rotating_digits_builder,
+}
+
+
+def get_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
+  """The TFDS builder named by ``cfg`` (a config's ``dataset`` section)."""
+  if cfg.name not in BUILDERS:
+    raise ValueError(f'unknown dataset.name {cfg.name!r}; choose one of '
+                     f'{sorted(BUILDERS)}.')
+  return BUILDERS[cfg.name](cfg, os.path.expanduser(cfg.data_dir) or None)
+
+
+def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
+  """Builds the dataset unless it is already prepared; returns its builder.
+
+  In a multi-process run only process 0 writes; the others wait for it.
+  """
+  builder = get_builder(cfg)
+  if jax.process_index() == 0 and not _prepared(builder):
+    print(f'Preparing {builder.info.full_name} in {builder.data_dir} ...',
+          flush=True)
+    builder.download_and_prepare(file_format='array_record')
+  if jax.process_count() > 1:
+    from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+    multihost_utils.sync_global_devices('simper_jax.input_pipeline.prepare')
+    builder = get_builder(cfg)  # re-read the info written by process 0
+  if not _prepared(builder):
+    raise FileNotFoundError(
+        f'dataset {builder.info.full_name} is not prepared in '
+        f'{builder.data_dir}; process 0 should have built it. Check that '
+        'dataset.data_dir is on storage shared by all hosts.')
+  return builder
+
+
+def _prepared(builder) -> bool:
+  return os.path.exists(os.path.join(builder.data_dir, 'dataset_info.json'))
+
+
+def split_size(builder, split: str) -> int:
+  """Number of examples in ``split``, with a clear error if it is unknown."""
+  splits = builder.info.splits
+  if split not in splits:
+    raise ValueError(f'{builder.info.full_name} has no split {split!r}; it '
+                     f'has {sorted(splits)}.')
+  return splits[split].num_examples
+
+
+@dataclasses.dataclass(frozen=True)
+class _SelectClip(grain.transforms.Map):
+  """Keeps only the raw uint8 clip: pretraining never sees a label."""
+  video_key: str = 'video'
+
+  def map(self, example):
+    return {'clip': np.asarray(example[self.video_key], np.uint8)}
+
+
+def per_host_batch_size(global_batch_size: int) -> int:
+  """This process's share of ``global_batch_size`` (an error if uneven)."""
+  n = jax.process_count()
+  if global_batch_size < 1 or global_batch_size % n:
+    raise ValueError(f'batch_size {global_batch_size} must be a positive '
+                     f'multiple of the {n} processes.')
+  return global_batch_size // n
+
+
+def train_loader(source, *, global_batch_size: int, seed: int,
+                 process_index: int | None = None,
+                 process_count: int | None = None) -> grain.DataLoader:
+  """An endless, shuffled, per-process grain loader of raw-clip batches.
+
+  Args:
+    source: a random-access data source (``builder.as_data_source(split)``)
+      of examples with a ``video`` uint8 ``[T, H, W, C]`` feature.
+    global_batch_size: clips per step over all processes.
+    seed: the shuffle seed; each epoch is reshuffled from it.
+    process_index, process_count: this process's shard (default: JAX's).
+
+  Returns:
+    A ``grain.DataLoader``; ``iter(loader)`` yields ``{'clip': uint8
+    [per_host, T, H, W, C]}`` and has ``get_state``/``set_state``.
+  """
+  pi = jax.process_index() if process_index is None else process_index
+  pc = jax.process_count() if process_count is None else process_count
+  if not 0 <= pi < pc:
+    raise ValueError(f'process_index {pi} not in [0, {pc}).')
+  if global_batch_size < 1 or global_batch_size % pc:
+    raise ValueError(f'batch_size {global_batch_size} must be a positive '
+                     f'multiple of the {pc} processes.')
+  per_host = global_batch_size // pc
+  if len(source) // pc < per_host:
+    raise ValueError(f'each of the {pc} processes holds {len(source) // pc} '
+                     f'examples, fewer than its batch of {per_host}.')
+  # drop_remainder: every process gets the same number of records; the
+  # len % pc records left over each epoch are reported by the caller.
+  shard = grain.sharding.ShardOptions(shard_index=pi, shard_count=pc,
+                                      drop_remainder=True)
+  sampler = grain.samplers.IndexSampler(
+      num_records=len(source), shard_options=shard, shuffle=True,
+      num_epochs=None, seed=seed)
+  return grain.DataLoader(
+      data_source=source, sampler=sampler,
+      operations=[_SelectClip(),
+                  grain.transforms.Batch(per_host, drop_remainder=True)],
+      worker_count=0)
+
+
+def to_global(host_batch: dict[str, np.ndarray], mesh) -> dict[str, Any]:
+  """Places this host's batch on the mesh as one global sharded batch.
+
+  Adds ``index`` ``[per_host]``: each clip's position in the global batch,
+  which (with the step) keys its augmentations.
+  """
+  n = len(host_batch['clip'])
+  index = np.arange(n, dtype=np.int32) + jax.process_index() * n
+  return partitioning.shard_batch({**host_batch, 'index': index}, mesh)
+
+
+def eval_batches(source, *, global_batch_size: int, keys: tuple[str, ...]
+                 ) -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
+  """Every example of ``source`` once, in order, as per-host padded batches.
+
+  Global batch ``j`` covers examples ``j*B .. j*B+B-1``; this process reads
+  its contiguous slice of it. Positions past the end repeat the last example
+  and are marked invalid, so every process runs the same number of batches.
+
+  Yields:
+    ``(batch, valid)``: ``batch[k]`` ``[per_host, ...]`` for ``k`` in
+    ``keys``, and ``valid`` bool ``[per_host]``.
+  """
+  per_host = per_host_batch_size(global_batch_size)
+  n = len(source)
+  if n == 0:
+    raise ValueError('eval_batches: the split is empty.')
+  for start in range(0, n, global_batch_size):
+    first = start + jax.process_index() * per_host
+    pos = np.arange(first, first + per_host)
+    valid = pos < n
+    examples = [source[int(i)] for i in np.minimum(pos, n - 1)]
+    yield ({k: np.stack([np.asarray(e[k]) for e in examples]) for k in keys},
+           valid)
+
+
+def dropped_per_epoch(num_records: int) -> int:
+  """Records per epoch that sharding over processes leaves out."""
+  return num_records % jax.process_count()

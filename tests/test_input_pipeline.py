@@ -1,0 +1,117 @@
+"""Tests of simper_jax.input_pipeline on an in-memory random-access source."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from simper_jax import input_pipeline
+from simper_jax import partitioning
+
+
+class _Source:
+  """``n`` examples whose clip is filled with its own index (< 256)."""
+
+  def __init__(self, n: int):
+    self.n = n
+
+  def __len__(self):
+    return self.n
+
+  def __getitem__(self, i):
+    return {'video': np.full((3, 2, 2, 1), i, np.uint8),
+            'frequency': np.float32(i / 10)}
+
+
+def _ids(batch) -> list[int]:
+  return [int(c[0, 0, 0, 0]) for c in batch['clip']]
+
+
+def _take(it, k):
+  return [_ids(next(it)) for _ in range(k)]
+
+
+def test_same_seed_same_batches_and_new_order_each_epoch():
+  src = _Source(24)
+  a = _take(iter(input_pipeline.train_loader(src, global_batch_size=4,
+                                             seed=7)), 12)
+  b = _take(iter(input_pipeline.train_loader(src, global_batch_size=4,
+                                             seed=7)), 12)
+  c = _take(iter(input_pipeline.train_loader(src, global_batch_size=4,
+                                             seed=8)), 12)
+  assert a == b
+  assert a != c
+  epoch1, epoch2 = sum(a[:6], []), sum(a[6:], [])
+  # Each epoch is a permutation of all records, reshuffled per epoch.
+  assert sorted(epoch1) == list(range(24)) == sorted(epoch2)
+  assert epoch1 != epoch2
+  assert epoch1 != list(range(24))
+
+
+def test_process_shards_are_disjoint_and_cover_the_data():
+  src = _Source(20)
+  seen = []
+  for pi in range(2):
+    it = iter(input_pipeline.train_loader(src, global_batch_size=4, seed=0,
+                                          process_index=pi, process_count=2))
+    ids = sum(_take(it, 5), [])  # one epoch: 10 records, batches of 2
+    assert len(ids) == 10 and len(set(ids)) == 10
+    seen.append(set(ids))
+  assert not seen[0] & seen[1]
+  assert seen[0] | seen[1] == set(range(20))
+
+
+def test_iterator_state_restores_the_exact_position():
+  src = _Source(18)
+  loader = input_pipeline.train_loader(src, global_batch_size=4, seed=3)
+  it = iter(loader)
+  _take(it, 5)  # crosses the first epoch boundary (18 // 4 = 4)
+  state = it.get_state()
+  expected = _take(it, 6)
+  resumed = iter(input_pipeline.train_loader(src, global_batch_size=4,
+                                             seed=3))
+  resumed.set_state(state)
+  assert _take(resumed, 6) == expected
+
+
+def test_train_batches_carry_no_labels():
+  it = iter(input_pipeline.train_loader(_Source(8), global_batch_size=4,
+                                        seed=0))
+  batch = next(it)
+  assert set(batch) == {'clip'}
+  assert batch['clip'].dtype == np.uint8 and batch['clip'].shape == (
+      4, 3, 2, 2, 1)
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(global_batch_size=3, process_count=2, process_index=0), 'multiple'),
+    (dict(global_batch_size=4, process_count=2, process_index=2), 'not in'),
+    (dict(global_batch_size=16), 'fewer than'),
+])
+def test_bad_loader_arguments(kwargs, match):
+  with pytest.raises(ValueError, match=match):
+    input_pipeline.train_loader(_Source(10), seed=0, **kwargs)
+
+
+def test_eval_batches_cover_every_example_once_in_order():
+  src = _Source(10)
+  ids, ys = [], []
+  for batch, valid in input_pipeline.eval_batches(
+      src, global_batch_size=4, keys=('video', 'frequency')):
+    assert batch['video'].shape[0] == 4 == valid.shape[0]
+    ids += [int(v[0, 0, 0, 0]) for v, ok in zip(batch['video'], valid) if ok]
+    ys += [float(y) for y, ok in zip(batch['frequency'], valid) if ok]
+  assert ids == list(range(10))
+  np.testing.assert_allclose(ys, np.arange(10) / 10, rtol=1e-6)
+
+
+def test_to_global_shards_the_batch_and_numbers_the_clips():
+  mesh = partitioning.make_mesh()
+  clips = np.arange(8 * 3 * 2 * 2, dtype=np.uint8).reshape(8, 3, 2, 2, 1)
+  batch = input_pipeline.to_global({'clip': clips}, mesh)
+  assert batch['clip'].sharding.is_equivalent_to(
+      partitioning.data_sharded(mesh), 5)
+  np.testing.assert_array_equal(np.asarray(batch['clip']), clips)
+  np.testing.assert_array_equal(np.asarray(batch['index']), np.arange(8))
+  assert len(jax.devices()) == 4  # conftest's fake devices
