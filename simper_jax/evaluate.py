@@ -187,16 +187,18 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
   """Three panels: a 2-D embedding of the features coloured by the target
   (PCA of their normalized power spectra, which are phase-invariant; cf.
   the paper's Figure 1), predicted vs true, and a few feature spectra."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use('Agg')
-  from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+  # A bare Figure (no pyplot) leaves the caller's backend alone, e.g. a
+  # notebook's inline plots.
+  from matplotlib import colormaps  # pylint: disable=g-import-not-at-top
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
 
   freqs, power = metrics_lib.power_spectrum(feats, fps)
   in_band = (freqs >= band[0]) & (freqs <= band[1])
   spectra = power[:, in_band] / np.maximum(
       power[:, in_band].sum(axis=1, keepdims=True), 1e-30)
   emb = metrics_lib.pca_2d(spectra)
-  fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+  fig = Figure(figsize=(16, 4.8))
+  axes = fig.subplots(1, 3)
   sc = axes[0].scatter(emb[:, 0], emb[:, 1], c=y, s=6, cmap='viridis')
   fig.colorbar(sc, ax=axes[0], label='true frequency (Hz)')
   axes[0].set(title='features: PCA of power spectra', xlabel='PC 1',
@@ -210,7 +212,7 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
               ylabel='predicted (Hz)')
   axes[1].legend()
   pick = np.argsort(y)[np.linspace(0, len(y) - 1, num_spectra).astype(int)]
-  cmap = plt.get_cmap('viridis')
+  cmap = colormaps['viridis']
   for i in pick:
     c = cmap((y[i] - lo) / max(hi - lo, 1e-9))
     p = power[i, in_band]
@@ -223,7 +225,6 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
   fig.suptitle(title)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
-  plt.close(fig)
 
 
 def format_table(columns: list[tuple[str, dict[str, Any]]],

@@ -26,12 +26,11 @@ flags.mark_flags_as_required(['config', 'workdir'])
 
 
 def _several_processes() -> bool:
-  """Whether this job spans several processes (then JAX must be told)."""
-  if os.environ.get('JAX_COORDINATOR_ADDRESS'):
-    return True
-  if ',' in os.environ.get('TPU_WORKER_HOSTNAMES', ''):  # multi-host TPU
-    return True
-  return int(os.environ.get('SLURM_NTASKS', '1')) > 1
+  """Whether this job spans several processes (then JAX must be told):
+  a coordinator is set, a multi-host TPU slice, or several SLURM tasks."""
+  env = os.environ.get
+  return bool(env('JAX_COORDINATOR_ADDRESS')) or ',' in env(
+      'TPU_WORKER_HOSTNAMES', '') or int(env('SLURM_NTASKS', '1')) > 1
 
 
 def _parse_flags(argv):
@@ -73,9 +72,7 @@ def main(argv):
                 results['eval'])]
     if 'eval_init' in results:
       columns.append(('untrained', results['eval_init']))
-    split = 'test' if 'test' in results['eval'] else next(iter(
-        results['eval']))
-    print(evaluate.format_table(columns, split))
+    print(evaluate.format_table(columns, config.dataset.eval_splits[-1]))
     out = os.path.join(os.path.abspath(_WORKDIR.value), 'eval')
     print(f'metrics: {os.path.join(out, "metrics.json")}')
     print(f'figure:  {os.path.join(out, "figure.png")}')

@@ -276,8 +276,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     workdir: the run's output directory (created if missing).
 
   Returns:
-    ``{'eval': metrics, 'eval_init': metrics or None, 'figure': path}``,
-    metrics mapping split -> readout -> metric.
+    ``{'eval': metrics}`` plus ``'eval_init'`` when ``eval.compare_init``;
+    metrics map split -> readout -> metric.
 
   Raises:
     ValueError: impossible config; FloatingPointError: a non-finite loss.
@@ -323,7 +323,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
           f'{jax.default_backend()} device(s)', flush=True)
     fns = make_train_step(graphdef, method=method, method_cfg=method_cfg,
                           mesh=mesh)
-    writer = writers.MetricWriter(workdir, enabled=is_main)
+    writer = writers.MetricWriter(workdir, enabled=is_main, resume_step=start)
     try:
       state = _train_loop(fns, state, data_iter, mesh=mesh,
                           root_key=jax.random.key(config.seed), start=start,

@@ -42,9 +42,13 @@ class MetricWriter:
   Args:
     workdir: the run's directory; events go to ``WORKDIR/tensorboard``.
     enabled: write anything at all (``jax.process_index() == 0``).
+    resume_step: the step training resumes from; JSON lines of later steps
+      (logged before an interruption, then redone) are removed so each step
+      appears once. TensorBoard shows the redone steps over the old ones.
   """
 
-  def __init__(self, workdir: str, *, enabled: bool = True):
+  def __init__(self, workdir: str, *, enabled: bool = True,
+               resume_step: int = 0):
     self.enabled = enabled
     self._jsonl = self._tb = None
     if not enabled:
@@ -52,6 +56,12 @@ class MetricWriter:
     import tensorboardX  # pylint: disable=g-import-not-at-top
     os.makedirs(workdir, exist_ok=True)
     self.jsonl_path = os.path.join(workdir, 'metrics.jsonl')
+    if os.path.exists(self.jsonl_path):
+      with open(self.jsonl_path) as f:
+        keep = [ln for ln in f if ln.strip()
+                and json.loads(ln)['step'] <= resume_step]
+      with open(self.jsonl_path, 'w') as f:
+        f.writelines(keep)
     self._jsonl = open(self.jsonl_path, 'a')
     self._tb = tensorboardX.SummaryWriter(
         os.path.join(workdir, 'tensorboard'), flush_secs=30)

@@ -21,8 +21,9 @@ stride-1, 'SAME'-padded convolution can be written as:
 ``auto`` picks per backend and layer at trace time: ``native`` on GPU and
 TPU; on CPU ``winograd`` for 3x3 spatial kernels with at least 8 input
 channels or at most 16 output channels, else ``im2col`` (see benchmarks/
-and the README for the measurements behind this choice: XLA's CPU kernel-gradient of a native
-convolution is slow, and so is materializing large im2col buffers).
+and the README for the measurements behind this choice: XLA's CPU
+kernel-gradient of a native convolution is slow, and so is materializing
+large im2col buffers).
 ``tests/test_conv.py`` checks that all formulations give the same values
 and gradients; ``benchmarks/conv.py`` measures them.
 """
