@@ -1,4 +1,4 @@
-"""The README's main command runs as a new user runs it."""
+"""The first demo (``python -m simper_jax.demo``) runs as a user runs it."""
 
 import os
 import subprocess
