@@ -33,6 +33,12 @@ from simper_jax import metrics as metrics_lib
 from simper_jax import partitioning
 from simper_jax import writers
 
+def _log(msg: str) -> None:
+  """Progress for the user, from process 0 only."""
+  if jax.process_index() == 0:
+    print(msg, flush=True)
+
+
 READOUTS = ('fft', 'fft_scaled', 'linear_probe')
 METRICS = ('mae', 'mape', 'rmse', 'pearson')
 
@@ -153,8 +159,8 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
   feats, ys = {}, {}
   for split in splits:
     input_pipeline.split_size(builder, split)  # clear error if unknown
-    print(f'Evaluating ({label or "model"}): features of the {split} split',
-          flush=True)
+    _log(f'Evaluating ({label or "model"}): features of the {split} '
+         'split')
     feats[split], ys[split] = extract_features(
         feature_fn, builder.as_data_source(split), mesh=mesh,
         batch_size=ev.batch_size, target=ds.target)

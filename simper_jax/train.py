@@ -38,6 +38,12 @@ from simper_jax import writers
 Array = jax.Array
 
 
+def _log(msg: str) -> None:
+  """Progress for the user, from process 0 only."""
+  if jax.process_index() == 0:
+    print(msg, flush=True)
+
+
 class StepFns(NamedTuple):
   """A compiled step and what is needed to turn its state back into objects.
 
@@ -234,8 +240,7 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
     if step == start:  # rates exclude the first step's compilation
       jax.block_until_ready(metrics)
       t_first = time.perf_counter()
-      print(f'  first step (compilation included): {t_first - t0:.1f} s',
-            flush=True)
+      _log(f'  first step (compilation included): {t_first - t0:.1f} s')
     if done % config.log_every_steps == 0 or done == total:
       fetched = jax.device_get(pending)
       for s, m in fetched:
@@ -249,12 +254,11 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
         rows['steps_per_sec'] = rate
       writer.write_scalars(done, rows)
       eta = _format_eta((total - done) / rate) if step > start else '?'
-      print(f'  step {done:6d}/{total}  loss {rows["loss"]:.4f}  grad '
-            f'{rows["grad_norm"]:.3f}  lr {rows["learning_rate"]:.2e}  '
-            f'{rate:.2f} steps/s  ETA {eta}', flush=True)
+      _log(f'  step {done:6d}/{total}  loss {rows["loss"]:.4f}  grad '
+           f'{rows["grad_norm"]:.3f}  lr {rows["learning_rate"]:.2e}  '
+           f'{rate:.2f} steps/s  ETA {eta}')
     if done % config.checkpoint_every_steps == 0 or done == total:
-      jax.device_get(pending)  # never checkpoint an unchecked state
-      for s, m in pending:
+      for s, m in jax.device_get(pending):  # never save an unchecked state
         check_finite(m, s)
       ckpt.save(done, state, data_iter)
   return state
@@ -310,17 +314,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   start = 0
   if total and ckpt.latest_step() is not None:
     start = ckpt.latest_step()
-    print(f'Resuming from checkpoint {start} in {ckpt.directory}', flush=True)
+    _log(f'Resuming from checkpoint {start} in {ckpt.directory}')
     state = ckpt.restore(start, state, data_iter)
   dropped = input_pipeline.dropped_per_epoch(len(train_source))
   if total > start:
-    print(f'Training {config.method.name} on {builder.info.full_name} '
-          f'({len(train_source)} clips of {clip_shape}, '
-          f'{steps_per_epoch} steps/epoch'
-          + (f', {dropped} left out per epoch by process sharding'
-             if dropped else '')
-          + f') for steps {start + 1}..{total} on {mesh.size} '
-          f'{jax.default_backend()} device(s)', flush=True)
+    left_out = (f', {dropped} left out per epoch by process sharding'
+                if dropped else '')
+    _log(f'Training {config.method.name} on {builder.info.full_name} '
+         f'({len(train_source)} clips of {clip_shape}, {steps_per_epoch} '
+         f'steps/epoch{left_out}) for steps {start + 1}..{total} on '
+         f'{mesh.size} {jax.default_backend()} device(s)')
     fns = make_train_step(graphdef, method=method, method_cfg=method_cfg,
                           mesh=mesh)
     writer = writers.MetricWriter(workdir, enabled=is_main, resume_step=start)
