@@ -111,3 +111,21 @@ def test_bad_batch_and_nonfinite_metrics_raise():
     partitioning.shard_batch({'clip': np.zeros((6, 2))}, mesh)
   with pytest.raises(FloatingPointError, match='step 7'):
     train.check_finite({'loss': np.float32(np.nan)}, 7)
+
+
+def test_step_schedule_is_the_tutorials_decay():
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  cfg = ml_collections.ConfigDict(dict(
+      name='adam', learning_rate=1e-3, schedule='step',
+      decay_epochs=(12.0, 16.0), decay_factors=(0.1, 0.01), warmup_steps=0,
+      weight_decay=0.0, grad_clip_norm=0.0))
+  _, schedule = train.make_optimizer(cfg, steps_per_epoch=250,
+                                     total_steps=5000)
+  # Epoch 12 starts at step 3,000 and epoch 16 at 4,000.
+  for step, lr in ((0, 1e-3), (2999, 1e-3), (3000, 1e-4), (3999, 1e-4),
+                   (4000, 1e-5), (4999, 1e-5)):
+    np.testing.assert_allclose(float(schedule(step)), lr, rtol=1e-6,
+                               err_msg=f'step {step}')
+  cfg.decay_factors = (0.1,)
+  with pytest.raises(ValueError, match='same length'):
+    train.make_optimizer(cfg, steps_per_epoch=250, total_steps=5000)

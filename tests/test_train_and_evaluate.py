@@ -129,6 +129,11 @@ def test_evaluation_outputs(data_dir, tmp_path):
     with open(os.path.join(workdir, sub, 'figure.png'), 'rb') as f:
       assert f.read(8) == b'\x89PNG\r\n\x1a\n'
   assert res['eval_init'] != res['eval']
+  # eval.init_only evaluates the same untrained encoder (same seed), alone.
+  floor = train.train_and_evaluate(
+      _smoke(data_dir, **{'eval.init_only': True}), str(tmp_path / 'init'))
+  assert floor['eval'] == res['eval_init']
+  assert not glob.glob(str(tmp_path / 'init' / 'checkpoints' / '[0-9]*'))
 
 
 def test_non_finite_loss_stops_with_a_clear_error(data_dir, tmp_path):
