@@ -16,6 +16,7 @@ would.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from typing import Any, Callable, NamedTuple
@@ -264,6 +265,29 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
   return state
 
 
+def _note_config_changes(path: str, config) -> None:
+  """Says which fields differ from the config a workdir was started with
+  (a resumed run then continues under the new values)."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = _flatten(json.load(f))
+  new = _flatten(writers.jsonable(config.to_dict()))
+  changed = sorted(k for k in old.keys() | new.keys()
+                   if old.get(k) != new.get(k))
+  if changed:
+    _log('Note: the config differs from the one in '
+         f'{path}: ' + ', '.join(f'{k}: {old.get(k)!r} -> {new.get(k)!r}'
+                                 for k in changed))
+
+
+def _flatten(tree, prefix: str = '') -> dict[str, Any]:
+  if isinstance(tree, dict):
+    return {k: v for key, sub in tree.items()
+            for k, v in _flatten(sub, f'{prefix}{key}.').items()}
+  return {prefix[:-1]: tree}
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict,
                        workdir: str) -> dict[str, Any]:
   """Trains SimPer (or a baseline) as configured, then evaluates it.
@@ -303,9 +327,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                                 total_steps=total)
   graphdef, state = _init(config, method_cfg, mesh, tx, clip_shape[-1])
   if is_main:
-    os.makedirs(workdir, exist_ok=True)
-    writers.write_json(os.path.join(workdir, 'config.json'),
-                       config.to_dict())
+    _note_config_changes(os.path.join(workdir, 'config.json'), config)
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'),
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
@@ -314,8 +336,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   start = 0
   if total and ckpt.latest_step() is not None:
     start = ckpt.latest_step()
+    if start > total:
+      raise ValueError(
+          f'{ckpt.directory} holds a checkpoint at step {start}, past this '
+          f'run\'s {total} steps; raise num_train_steps or use a new '
+          '--workdir.')
     _log(f'Resuming from checkpoint {start} in {ckpt.directory}')
     state = ckpt.restore(start, state, data_iter)
+  if is_main:
+    writers.write_json(os.path.join(workdir, 'config.json'),
+                       config.to_dict())
   dropped = input_pipeline.dropped_per_epoch(len(train_source))
   if total > start:
     left_out = (f', {dropped} left out per epoch by process sharding'

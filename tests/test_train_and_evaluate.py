@@ -73,14 +73,20 @@ def _read_events(path: str) -> list:
 
 
 def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(
-    data_dir, tmp_path):
+    data_dir, tmp_path, capsys):
   full = str(tmp_path / 'full')
   res = train.train_and_evaluate(_smoke(data_dir, num_train_steps=6), full)
   # "Preempted" after 4 steps (the checkpoint at 4), then resumed to 6.
   part = str(tmp_path / 'part')
   train.train_and_evaluate(_smoke(data_dir, num_train_steps=4), part)
   at_4 = _final_state(part, 4)  # stopped with a checkpoint at step 4
+  capsys.readouterr()
   res2 = train.train_and_evaluate(_smoke(data_dir, num_train_steps=6), part)
+  out = capsys.readouterr().out
+  assert 'Resuming from checkpoint 4' in out
+  assert 'num_train_steps: 4 -> 6' in out  # the changed field is named
+  with pytest.raises(ValueError, match='past this run'):
+    train.train_and_evaluate(_smoke(data_dir, num_train_steps=3), part)
 
   a, b = _final_state(full, 6), _final_state(part, 6)
   flat_a, flat_b = jax.tree.leaves_with_path(a), jax.tree.leaves_with_path(b)
