@@ -95,11 +95,16 @@ def split_size(builder, split: str) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class _SelectClip(grain.transforms.Map):
-  """Keeps only the raw uint8 clip: pretraining never sees a label."""
+  """Keeps the raw uint8 clip, and the label only when asked (supervised
+  training): self-supervised pretraining never sees a label."""
   video_key: str = 'video'
+  label_key: str | None = None
 
   def map(self, example):
-    return {'clip': np.asarray(example[self.video_key], np.uint8)}
+    out = {'clip': np.asarray(example[self.video_key], np.uint8)}
+    if self.label_key:
+      out['label'] = np.float32(example[self.label_key])
+    return out
 
 
 def per_host_batch_size(global_batch_size: int) -> int:
@@ -113,7 +118,8 @@ def per_host_batch_size(global_batch_size: int) -> int:
 
 def train_loader(source, *, global_batch_size: int, seed: int,
                  process_index: int | None = None,
-                 process_count: int | None = None) -> grain.DataLoader:
+                 process_count: int | None = None,
+                 label_key: str | None = None) -> grain.DataLoader:
   """An endless, shuffled, per-process grain loader of raw-clip batches.
 
   Args:
@@ -122,6 +128,8 @@ def train_loader(source, *, global_batch_size: int, seed: int,
     global_batch_size: clips per step over all processes.
     seed: the shuffle seed; each epoch is reshuffled from it.
     process_index, process_count: this process's shard (default: JAX's).
+    label_key: also yield this feature as ``label`` float32 (supervised
+      methods only).
 
   Returns:
     A ``grain.DataLoader``; ``iter(loader)`` yields ``{'clip': uint8
@@ -147,7 +155,7 @@ def train_loader(source, *, global_batch_size: int, seed: int,
       num_epochs=None, seed=seed)
   return grain.DataLoader(
       data_source=source, sampler=sampler,
-      operations=[_SelectClip(),
+      operations=[_SelectClip(label_key=label_key),
                   grain.transforms.Batch(per_host, drop_remainder=True)],
       worker_count=0)
 

@@ -79,20 +79,25 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
 
   Args:
     graphdef: from :func:`split_state` (model in train mode).
-    method: a method module (``simper_jax.methods``) with ``make_views`` and
-      ``loss``.
+    method: a method module (``simper_jax.methods``) with ``make_views``,
+      ``compute_loss(learner, views, batch, cfg) -> (loss, aux)`` and
+      ``after_update(learner, cfg)``; optionally ``TRAINABLE``, the filter of
+      the variables the optimizer updates (default ``nnx.Param``).
     method_cfg: its static config.
     mesh: the ``('data',)`` mesh; state replicated, batch sharded.
     donate: donate the input state buffers (the caller must not reuse it).
 
   Returns:
     :class:`StepFns`. The step takes ``state``, ``batch`` (a dict with
-    ``clip`` uint8/float ``[B, T, H, W, C]`` and ``index`` int ``[B]``, the
-    clips' global indices) and ``root_key``, and returns the new state and
-    ``{'loss', 'grad_norm'}``.
+    ``clip`` uint8/float ``[B, T, H, W, C]``, ``index`` int ``[B]``, the
+    clips' global indices, and ``label`` ``[B]`` for supervised methods) and
+    ``root_key``, and returns the new state and ``{'loss', 'grad_norm'}``
+    plus the method's own metrics.
   """
   repl = partitioning.replicated(mesh)
   data = partitioning.data_sharded(mesh)
+
+  trainable = getattr(method, 'TRAINABLE', nnx.Param)
 
   def step_fn(state, batch, root_key):
     model, optimizer = nnx.merge(graphdef, state)
@@ -102,14 +107,13 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
     views = jax.lax.with_sharding_constraint(views, data)
 
     def loss_fn(model):
-      v = views.views  # [B, 2, M, L, H, W, C]
-      b, two, m = v.shape[:3]
-      feats = model(v.reshape(b * two * m, *v.shape[3:]))
-      return method.loss(feats.reshape(b, two, m, -1), views, method_cfg)
+      return method.compute_loss(model, views, batch, method_cfg)
 
-    loss, grads = nnx.value_and_grad(loss_fn)(model)
+    (loss, aux), grads = nnx.value_and_grad(
+        loss_fn, argnums=nnx.DiffState(0, trainable), has_aux=True)(model)
     optimizer.update(model, grads)
-    metrics = {'loss': loss, 'grad_norm': optax.tree.norm(grads)}
+    method.after_update(model, method_cfg)  # e.g. EMA targets, queues
+    metrics = {'loss': loss, 'grad_norm': optax.tree.norm(grads), **aux}
     return nnx.state((model, optimizer)), metrics
 
   step = jax.jit(step_fn, in_shardings=(repl, data, repl),
@@ -221,10 +225,13 @@ def _check_config(config, method_cfg, clip_frames: int, mesh) -> None:
 
 def _init(config, method_cfg, mesh, tx, in_channels: int):
   """A fresh model and optimizer, split, with the state on the mesh."""
-  model = models.create(config.model, in_channels=in_channels,
-                        rngs=nnx.Rngs(config.seed))
+  method = methods.get(config.method.name)
+  rngs = nnx.Rngs(config.seed)
+  encoder = models.create(config.model, in_channels=in_channels, rngs=rngs)
+  model = method.build(encoder, method_cfg, rngs=rngs)
   model.train()
-  optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+  optimizer = nnx.Optimizer(model, tx,
+                            wrt=getattr(method, 'TRAINABLE', nnx.Param))
   graphdef, state = split_state(model, optimizer)
   return graphdef, partitioning.replicate(state, mesh)
 
@@ -331,7 +338,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'),
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
-      train_source, global_batch_size=config.batch_size, seed=config.seed)
+      train_source, global_batch_size=config.batch_size, seed=config.seed,
+      label_key=config.dataset.target if method.NEEDS_LABELS else None)
   data_iter = iter(loader)
   start = 0
   if total and ckpt.latest_step() is not None:
@@ -366,14 +374,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       writer.close()
       ckpt.wait()
   ckpt.close()
-  model, _ = merge_state(graphdef, state)
+  model = method.encoder_of(merge_state(graphdef, state)[0])
   result = {'eval': evaluate.evaluate(model, config, builder, mesh,
                                       os.path.join(workdir, 'eval'),
                                       label='untrained' if config.eval
                                       .init_only else f'step {total}')}
   if config.eval.compare_init and not config.eval.init_only:
-    init_model, _ = merge_state(*_init(config, method_cfg, mesh, tx,
-                                       clip_shape[-1]))
+    init_model = method.encoder_of(merge_state(*_init(
+        config, method_cfg, mesh, tx, clip_shape[-1]))[0])
     result['eval_init'] = evaluate.evaluate(
         init_model, config, builder, mesh,
         os.path.join(workdir, 'eval_init'), label='untrained')

@@ -27,7 +27,8 @@ class _CountingSimPer:
     cls.traces += 1
     return simper.make_views(key, clip, cfg)
 
-  loss = staticmethod(simper.loss)
+  compute_loss = staticmethod(simper.compute_loss)
+  after_update = staticmethod(simper.after_update)
 
 
 def _setup(devices, method=simper, tx=None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import jax
+from flax import nnx
 
 from simper_jax import augment
 from simper_jax import losses
@@ -95,3 +96,34 @@ def config_from(method_cfg, fps: float) -> Config:
                 label_kernel=method_cfg.label_kernel,
                 label_temperature=method_cfg.label_temperature, fps=fps,
                 band=tuple(method_cfg.band))
+
+
+# --- The method interface used by the train step (shared by the baselines).
+
+NEEDS_LABELS = False  # pretraining never sees a label
+
+
+def build(encoder, cfg: Config, *, rngs) -> nnx.Module:
+  """SimPer trains the encoder alone (no heads): the learner is it."""
+  del cfg, rngs
+  return encoder
+
+
+def encoder_of(learner: nnx.Module) -> nnx.Module:
+  """The encoder to evaluate, frozen, after training."""
+  return learner
+
+
+def compute_loss(learner: nnx.Module, views: augment.Views, batch,
+                 cfg: Config) -> tuple[Array, dict[str, Array]]:
+  """Encodes the ``[B, 2, M, L, H, W, C]`` views; returns (loss, aux)."""
+  del batch
+  v = views.views
+  b, two, m = v.shape[:3]
+  feats = learner(v.reshape(b * two * m, *v.shape[3:]))
+  return loss(feats.reshape(b, two, m, -1), views, cfg), {}
+
+
+def after_update(learner: nnx.Module, cfg: Config) -> None:
+  """Nothing to do after the optimizer step (no target network)."""
+  del learner, cfg
