@@ -35,7 +35,9 @@ smoke (tests and the notebook's CI run):
   not the result.
 
 Other variants: ``init_only`` evaluates the untrained encoder (the floor),
-e.g. ``:cpu,init_only``.
+e.g. ``:cpu,init_only``; ``method=NAME`` trains a baseline instead of
+SimPer on the same encoder, data and evaluation (``simclr``, ``byol``,
+``supervised``), e.g. ``:cpu,method=simclr``.
 """
 
 from __future__ import annotations
@@ -45,12 +47,17 @@ import ml_collections
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   """The config for ``arg``: comma-separated variants (see the docstring)."""
-  variants = [v for v in (arg or '').split(',') if v]
+  variants, method = [], 'simper'
+  for v in (arg or '').split(','):
+    if v.startswith('method='):
+      method = v[len('method='):]
+    elif v:
+      variants.append(v)
   known = {'cpu', 'smoke', 'init_only'}
   unknown = sorted(set(variants) - known)
   if unknown:
     raise ValueError(f'rotating_digits: unknown variant(s) {unknown}; '
-                     f'choose from {sorted(known)}.')
+                     f'choose from {sorted(known)} and method=NAME.')
 
   c = ml_collections.ConfigDict()
   c.seed = 0
@@ -76,7 +83,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.bn_momentum = 0.9
 
   c.method = ml_collections.ConfigDict()
-  c.method.name = 'simper'
+  c.method.name = method  # simper, simclr, byol or supervised
   c.method.num_speeds = 10
   c.method.num_frames = 50
   c.method.speed_range = (0.5, 3.0)
@@ -86,6 +93,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.method.label_kernel = 'l1'
   c.method.label_temperature = 0.1
   c.method.band = (0.25, 15.0)
+  # Baselines (see simper_jax/methods/): heads, InfoNCE temperature, EMA.
+  c.method.proj_hidden = 128
+  c.method.proj_dim = 64
+  c.method.temperature = 0.1  # simclr
+  c.method.ema = 0.99  # byol target network
+  c.method.supervised_loss = 'mae'  # supervised: 'mae' or 'mse'
 
   c.batch_size = 4  # global, clips per step
   c.num_epochs = 20.0

@@ -4,10 +4,16 @@ Chosen from the config through the explicit ``METHODS`` dict (no string
 evaluation). Baselines (SimCLR, MoCo v2, BYOL, CVRL, supervised) join here.
 """
 
+from simper_jax.methods import byol
+from simper_jax.methods import simclr
 from simper_jax.methods import simper
+from simper_jax.methods import supervised
 
 METHODS = {
     'simper': simper,
+    'simclr': simclr,
+    'byol': byol,
+    'supervised': supervised,
 }
 
 

@@ -1,0 +1,88 @@
+"""Supervised reference: the encoder plus a linear head on the label.
+
+The data-efficiency comparison's reference (SPEC.md). One augmented view of
+a window at speed 1 per clip (no speed change, so the label is unchanged).
+The encoder emits a per-frame series whose phase is random per clip, so a
+linear map of the series itself cannot express frequency; the linear head
+reads the series' power spectrum normalized to unit sum over the band
+(where a linear map can express the spectral centroid), differentiable end
+to end. Trained with MAE (default) or MSE on the frequency in Hz.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from simper_jax import augment
+from simper_jax import similarity as similarity_lib
+from simper_jax.methods import instance
+
+Array = jax.Array
+NEEDS_LABELS = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  views: augment.ViewConfig
+  fps: float = 30.0
+  band: tuple[float, float] = (0.25, 15.0)
+  loss: str = 'mae'
+
+  def __post_init__(self):
+    if self.loss not in ('mae', 'mse'):
+      raise ValueError(f'supervised: loss must be mae or mse, got '
+                       f'{self.loss!r}.')
+    similarity_lib.band_mask(self.views.num_frames, self.fps, self.band)
+
+
+def config_from(method_cfg, fps: float) -> Config:
+  return Config(views=instance.view_config(method_cfg), fps=fps,
+                band=tuple(method_cfg.band), loss=method_cfg.supervised_loss)
+
+
+def spectrum_features(series: Array, cfg: Config) -> Array:
+  """``[N, L]`` series -> ``[N, K]`` unit-sum in-band power spectra."""
+  mask = np.asarray(similarity_lib.band_mask(series.shape[-1], cfg.fps,
+                                             cfg.band))  # static
+  x = series - jnp.mean(series, axis=-1, keepdims=True)
+  power = jnp.abs(jnp.fft.rfft(x, axis=-1)) ** 2
+  power = power[..., np.flatnonzero(mask)]
+  return power / (jnp.sum(power, axis=-1, keepdims=True) + 1e-12)
+
+
+class Learner(nnx.Module):
+  def __init__(self, encoder: nnx.Module, cfg: Config, *, rngs: nnx.Rngs):
+    self.encoder = encoder
+    k = int(np.sum(similarity_lib.band_mask(cfg.views.num_frames, cfg.fps,
+                                            cfg.band)))
+    self.head = nnx.Linear(k, 1, rngs=rngs)
+
+
+def build(encoder, cfg: Config, *, rngs) -> Learner:
+  return Learner(encoder, cfg, rngs=rngs)
+
+
+def encoder_of(learner: Learner) -> nnx.Module:
+  return learner.encoder
+
+
+make_views = instance.make_views
+
+
+def compute_loss(learner: Learner, views: augment.Views, batch,
+                 cfg: Config) -> tuple[Array, dict[str, Array]]:
+  v = views.views[:, 0, 0]  # one view per clip: [B, L, H, W, C]
+  series = learner.encoder(v)
+  pred = learner.head(spectrum_features(series, cfg))[:, 0]
+  err = pred - batch['label']
+  loss = jnp.mean(jnp.abs(err)) if cfg.loss == 'mae' else jnp.mean(err ** 2)
+  return loss, {'train_mae': jnp.mean(jnp.abs(err))}
+
+
+def after_update(learner: Learner, cfg: Config) -> None:
+  del learner, cfg
