@@ -83,7 +83,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.bn_momentum = 0.9
 
   c.method = ml_collections.ConfigDict()
-  c.method.name = method  # simper, simclr, byol or supervised
+  c.method.name = method  # simper, simclr, moco_v2, byol, cvrl, supervised
   c.method.num_speeds = 10
   c.method.num_frames = 50
   c.method.speed_range = (0.5, 3.0)
@@ -96,8 +96,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Baselines (see simper_jax/methods/): heads, InfoNCE temperature, EMA.
   c.method.proj_hidden = 128
   c.method.proj_dim = 64
-  c.method.temperature = 0.1  # simclr
-  c.method.ema = 0.99  # byol target network
+  c.method.temperature = 0.1  # simclr, moco_v2
+  c.method.ema = 0.99  # byol / moco_v2 target network
+  c.method.queue_size = 256  # moco_v2 negatives
   c.method.supervised_loss = 'mae'  # supervised: 'mae' or 'mse'
 
   c.batch_size = 4  # global, clips per step

@@ -22,6 +22,8 @@ from simper_jax import partitioning
 from simper_jax import synthetic
 from simper_jax import train
 from simper_jax.methods import byol
+from simper_jax.methods import cvrl
+from simper_jax.methods import moco_v2
 from simper_jax.methods import simclr
 from simper_jax.methods import supervised
 from simper_jax.models import cnn3d
@@ -61,6 +63,53 @@ def test_nt_xent_hand_case():
   want = -math.log(math.exp(2.0) / (math.exp(2.0) + 2.0))
   np.testing.assert_allclose(float(simclr.nt_xent(za, za, tau)), want,
                              rtol=1e-6)
+
+
+def test_moco_infonce_with_queue_matches_a_direct_loop():
+  rng = np.random.default_rng(1)
+  q, k, queue = (rng.normal(size=s) for s in ((3, 4), (3, 4), (5, 4)))
+  unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+  tau, want = 0.2, 0.0
+  for i in range(3):
+    pos = unit(q[i]) @ unit(k[i]) / tau
+    negs = [unit(q[i]) @ unit(queue[j]) / tau for j in range(5)]
+    want += -(pos - math.log(math.exp(pos) + sum(math.exp(n) for n in negs)))
+  got = moco_v2.infonce_with_queue(*(jnp.asarray(a, jnp.float32)
+                                     for a in (q, k, queue)), tau)
+  np.testing.assert_allclose(float(got), want / 3, rtol=1e-5)
+
+
+def test_moco_enqueues_the_global_batch_of_keys():
+  fns, state, mesh = _step_setup('moco_v2', jax.devices()[:4])
+  learner0, _ = train.merge_state(fns.graphdef, state)
+  queue0 = np.asarray(learner0.queue[...])
+  state, _ = fns.step(state, _batch(mesh), jax.random.key(0))
+  learner1, _ = train.merge_state(fns.graphdef, state)
+  queue1 = np.asarray(learner1.queue[...])
+  assert int(learner1.queue_ptr[...]) == 8  # all 8 clips of the global batch
+  assert not np.allclose(queue1[:8], queue0[:8])
+  np.testing.assert_array_equal(queue1[8:], queue0[8:])
+  np.testing.assert_allclose(np.linalg.norm(queue1[:8], axis=1), 1.0,
+                             rtol=1e-5)
+
+
+def test_cvrl_views_come_from_two_windows():
+  _, mcfg = _method_cfg('cvrl')
+  # A clip whose frames are numbered: a view's content tells its window.
+  clip = jnp.broadcast_to(jnp.arange(40, dtype=jnp.float32)[:, None, None,
+                                                             None] / 40,
+                          (40, 4, 4, 1))
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  plain = dataclasses.replace(
+      mcfg, views=dataclasses.replace(
+          mcfg.views, brightness=0.0, blur_prob=0.0, flip_prob=0.0,
+          reverse_prob=0.0, crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0)))
+  starts = []
+  for seed in range(6):
+    v = cvrl.make_views(jax.random.key(seed), clip, plain).views
+    assert v.shape == (2, 1, 16, 4, 4, 1)
+    starts.append((float(v[0, 0, 0, 0, 0, 0]), float(v[1, 0, 0, 0, 0, 0])))
+  assert any(abs(a - b) > 1e-3 for a, b in starts)  # different windows
 
 
 def test_byol_regression_loss_matches_a_direct_loop():
@@ -118,7 +167,7 @@ def _method_cfg(name):
       name=name, num_speeds=3, num_frames=16, speed_range=(0.5, 2.0),
       out_size=(), similarity='mxcorr', feature_temperature=1.0,
       label_kernel='l1', label_temperature=0.1, band=(0.25, 15.0),
-      proj_hidden=16, proj_dim=8, temperature=0.1, ema=0.9,
+      proj_hidden=16, proj_dim=8, temperature=0.1, ema=0.9, queue_size=12,
       supervised_loss='mae'))
   method = methods.get(name)
   return method, method.config_from(cfg, fps=30.0)
@@ -147,7 +196,7 @@ def _batch(mesh, n=8, labels=False):
   return partitioning.shard_batch(batch, mesh)
 
 
-@pytest.mark.parametrize('name', ['simclr', 'byol'])
+@pytest.mark.parametrize('name', ['simclr', 'moco_v2', 'byol', 'cvrl'])
 def test_four_devices_give_the_single_device_loss(name):
   # SimCLR's negatives are the whole global batch: split over 4 devices the
   # loss must be the same number as on one device.
@@ -196,7 +245,8 @@ def data_dir(tmp_path_factory):
   return str(tmp_path_factory.mktemp('tfds'))
 
 
-@pytest.mark.parametrize('name', ['simclr', 'byol', 'supervised'])
+@pytest.mark.parametrize('name', ['simclr', 'moco_v2', 'byol', 'cvrl',
+                                  'supervised'])
 def test_each_method_trains_in_the_smoke_config(name, data_dir, tmp_path):
   res = train.train_and_evaluate(_smoke(name, data_dir), str(tmp_path))
   assert set(res['eval']['test']) == {'fft', 'fft_scaled', 'linear_probe'}

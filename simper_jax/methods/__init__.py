@@ -5,6 +5,8 @@ evaluation). Baselines (SimCLR, MoCo v2, BYOL, CVRL, supervised) join here.
 """
 
 from simper_jax.methods import byol
+from simper_jax.methods import cvrl
+from simper_jax.methods import moco_v2
 from simper_jax.methods import simclr
 from simper_jax.methods import simper
 from simper_jax.methods import supervised
@@ -13,6 +15,8 @@ METHODS = {
     'simper': simper,
     'simclr': simclr,
     'byol': byol,
+    'moco_v2': moco_v2,
+    'cvrl': cvrl,
     'supervised': supervised,
 }
 

@@ -52,14 +52,8 @@ class Learner(nnx.Module):
                                   cfg.head.dim, rngs=rngs)
     # The target starts as an exact copy of the online encoder + projector,
     # in buffers of its own (shared ones cannot both be donated to the step).
-    self.target_encoder = _copy(encoder)
-    self.target_projector = _copy(self.projector)
-
-
-def _copy(module: nnx.Module) -> nnx.Module:
-  clone = nnx.clone(module)
-  nnx.update(clone, jax.tree.map(jnp.copy, nnx.state(clone)))
-  return clone
+    self.target_encoder = instance.copy_module(encoder)
+    self.target_projector = instance.copy_module(self.projector)
 
 
 def build(encoder, cfg: Config, *, rngs) -> Learner:

@@ -52,6 +52,14 @@ class MLP(nnx.Module):
     return self.fc2(jax.nn.relu(self.fc1(x)))
 
 
+def copy_module(module: nnx.Module) -> nnx.Module:
+  """A deep copy with buffers of its own (a target network's start: shared
+  buffers could not both be donated to the train step)."""
+  clone = nnx.clone(module)
+  nnx.update(clone, jax.tree.map(jnp.copy, nnx.state(clone)))
+  return clone
+
+
 def l2_normalize(x: Array, eps: float = 1e-12) -> Array:
   return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x, -1, keepdims=True),
                                        eps))
