@@ -142,9 +142,32 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
   return out, {**fitted, 'preds': preds}
 
 
+def eval_sources(builder, config: ml_collections.ConfigDict
+                 ) -> dict[str, Any]:
+  """The splits to evaluate, as sources: the training split reduced as for
+  pretraining (``data.train_fraction``, ``data.holdout_band``), the other
+  evaluation splits whole, and ``<split>_heldout`` (the clips inside the
+  held-out band) for each of them when a band is held out."""
+  ds = config.data
+  out = {}
+  for split in dict.fromkeys([ds.train_split, *ds.eval_splits]):
+    input_pipeline.split_size(builder, split)  # clear error if unknown
+    source = builder.as_data_source(split)
+    if split == ds.train_split:
+      source, note = input_pipeline.select(source, ds, role='train',
+                                           seed=config.seed)
+      _log(f'Evaluation split {split}: {note}')
+    out[split] = source
+    if tuple(ds.holdout_band) and split != ds.train_split:
+      out[f'{split}_heldout'], note = input_pipeline.select(
+          source, ds, role='heldout', seed=config.seed)
+      _log(f'Evaluation split {split}_heldout: {note}')
+  return out
+
+
 def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
              mesh, out_dir: str, *, label: str = '') -> dict[str, Any]:
-  """Evaluates the frozen ``model`` on ``config.dataset.eval_splits``.
+  """Evaluates the frozen ``model`` on ``config.data.eval_splits``.
 
   Writes ``out_dir/metrics.json`` (split -> readout -> metric, plus the
   fitted scale and ridge alpha under ``"readout_fit"``), ``features.npz`` and
@@ -153,17 +176,16 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
   Returns:
     The metrics mapping split -> readout -> metric.
   """
-  ds, ev = config.dataset, config.eval
-  splits = list(dict.fromkeys([ds.train_split, *ds.eval_splits]))
+  ds, ev = config.data, config.eval
   feature_fn = make_feature_fn(model, mesh, tuple(config.method.out_size))
   feats, ys = {}, {}
-  for split in splits:
-    input_pipeline.split_size(builder, split)  # clear error if unknown
+  for split, source in eval_sources(builder, config).items():
     _log(f'Evaluating ({label or "model"}): features of the {split} '
-         'split')
+         f'split ({len(source)} clips)')
     feats[split], ys[split] = extract_features(
-        feature_fn, builder.as_data_source(split), mesh=mesh,
-        batch_size=ev.batch_size, target=ds.target)
+        feature_fn, source, mesh=mesh, batch_size=ev.batch_size,
+        target=ds.target)
+  splits = list(feats)
   metrics, fitted = readout_metrics(
       feats, ys, fps=ds.fps, band=tuple(ev.band), train_split=ds.train_split,
       folds=ev.probe_folds, alphas=ev.probe_alphas, seed=config.seed)
@@ -176,6 +198,7 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
                         'probe_alpha': fitted['probe'].alpha,
                         'probe_input': fitted['probe_input'],
                         'probe_cv_mse': fitted['probe_cv_mse']},
+        'num_clips': {s: len(ys[s]) for s in splits},
         'model': label})
     np.savez_compressed(os.path.join(out_dir, 'features.npz'),
                         **{f'{s}_features': feats[s] for s in splits},

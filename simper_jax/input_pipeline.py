@@ -28,7 +28,7 @@ def _rotating_digits_builder(cfg: ml_collections.ConfigDict, data_dir):
   from tfds_builders import rotating_digits  # pylint: disable=g-import-not-at-top
   named = {c.name: c for c in rotating_digits.Builder.BUILDER_CONFIGS}
   if cfg.source not in named:
-    raise ValueError(f'dataset.source={cfg.source!r} is not a RotatingDigits '
+    raise ValueError(f'data.source={cfg.source!r} is not a RotatingDigits '
                      f'source; choose one of {sorted(named)}.')
   base = named[cfg.source]
   sizes = dict(train_per_class=cfg.train_per_class,
@@ -51,9 +51,9 @@ BUILDERS: dict[str, Callable[..., tfds.core.DatasetBuilder]] = {
 
 
 def get_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
-  """The TFDS builder named by ``cfg`` (a config's ``dataset`` section)."""
+  """The TFDS builder named by ``cfg`` (a config's ``data`` section)."""
   if cfg.name not in BUILDERS:
-    raise ValueError(f'unknown dataset.name {cfg.name!r}; choose one of '
+    raise ValueError(f'unknown data.name {cfg.name!r}; choose one of '
                      f'{sorted(BUILDERS)}.')
   return BUILDERS[cfg.name](cfg, os.path.expanduser(cfg.data_dir) or None)
 
@@ -76,7 +76,7 @@ def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
     raise FileNotFoundError(
         f'dataset {builder.info.full_name} is not prepared in '
         f'{builder.data_dir}; process 0 should have built it. Check that '
-        'dataset.data_dir is on storage shared by all hosts.')
+        'data.data_dir is on storage shared by all hosts.')
   return builder
 
 
@@ -91,6 +91,70 @@ def split_size(builder, split: str) -> int:
     raise ValueError(f'{builder.info.full_name} has no split {split!r}; it '
                      f'has {sorted(splits)}.')
   return splits[split].num_examples
+
+
+class Subset:
+  """The examples ``indices`` of a random-access source, as a source."""
+
+  def __init__(self, source, indices: np.ndarray):
+    self.source = source
+    self.indices = np.asarray(indices, np.int64)
+
+  def __len__(self) -> int:
+    return len(self.indices)
+
+  def __getitem__(self, i):
+    return self.source[int(self.indices[i])]
+
+
+def _targets(source, key: str) -> np.ndarray:
+  return np.array([float(source[i][key]) for i in range(len(source))])
+
+
+def select(source, cfg: ml_collections.ConfigDict, *, role: str,
+           seed: int) -> tuple[Any, str]:
+  """Applies ``cfg.train_fraction`` and ``cfg.holdout_band`` to a source.
+
+  Args:
+    source: a split's random-access source.
+    cfg: the config's ``data`` section.
+    role: ``'train'`` (pretraining and probe fitting: a seeded random
+      ``train_fraction`` of the clips whose target is outside the held-out
+      band) or ``'heldout'`` (the clips whose target is inside the band).
+    seed: the subset's seed (same subset for pretraining and probing).
+
+  Returns:
+    ``(source, description)``: the subset (``source`` itself when nothing
+    is selected) and a line saying how many clips were kept and why.
+  """
+  n = len(source)
+  band = tuple(cfg.holdout_band)
+  if band and not (len(band) == 2 and band[0] < band[1]):
+    raise ValueError(f'data.holdout_band must be (low, high) with low < '
+                     f'high, got {band}.')
+  if not 0 < cfg.train_fraction <= 1:
+    raise ValueError(f'data.train_fraction must be in (0, 1], got '
+                     f'{cfg.train_fraction}.')
+  keep = np.arange(n)
+  notes = []
+  if band:
+    y = _targets(source, cfg.target)
+    inside = (y >= band[0]) & (y <= band[1])
+    keep = keep[inside] if role == 'heldout' else keep[~inside]
+    notes.append(f'{len(keep)} of {n} clips '
+                 f'{"inside" if role == "heldout" else "outside"} the '
+                 f'held-out {cfg.target} band {band}')
+  if role == 'train' and cfg.train_fraction < 1:
+    m = max(1, int(round(cfg.train_fraction * len(keep))))
+    keep = np.sort(np.random.default_rng(seed).permutation(keep)[:m])
+    notes.append(f'train_fraction {cfg.train_fraction:g}: {m} clips kept')
+  if role == 'heldout' and not band:
+    raise ValueError('role="heldout" needs data.holdout_band.')
+  if len(keep) == 0:
+    raise ValueError(f'no clips left after selection ({"; ".join(notes)}).')
+  if len(keep) == n:
+    return source, f'all {n} clips'
+  return Subset(source, keep), '; '.join(notes)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -212,7 +212,7 @@ def _check_config(config, method_cfg, clip_frames: int, mesh) -> None:
         f'clips have {clip_frames} frames but {method_cfg.views.num_frames}-'
         f'frame views at speed up to {method_cfg.views.speed_range[1]} need '
         f'{need}: lower method.num_frames or method.speed_range, or use '
-        'longer clips (dataset.num_frames).')
+        'longer clips (data.num_frames).')
   for name, size in (('batch_size', config.batch_size),
                      ('eval.batch_size', config.eval.batch_size)):
     if size < 1 or size % mesh.size:
@@ -321,9 +321,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   is_main = jax.process_index() == 0
   mesh = partitioning.make_mesh()
   method = methods.get(config.method.name)
-  method_cfg = method.config_from(config.method, fps=config.dataset.fps)
-  builder = input_pipeline.prepare(config.dataset)
-  train_source = builder.as_data_source(config.dataset.train_split)
+  method_cfg = method.config_from(config.method, fps=config.data.fps)
+  builder = input_pipeline.prepare(config.data)
+  train_source, subset_note = input_pipeline.select(
+      builder.as_data_source(config.data.train_split), config.data,
+      role='train', seed=config.seed)
   clip_shape = builder.info.features['video'].shape
   _check_config(config, method_cfg, clip_shape[0], mesh)
   steps_per_epoch, total = num_train_steps(config, len(train_source))
@@ -339,7 +341,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
       train_source, global_batch_size=config.batch_size, seed=config.seed,
-      label_key=config.dataset.target if method.NEEDS_LABELS else None)
+      label_key=config.data.target if method.NEEDS_LABELS else None)
   data_iter = iter(loader)
   start = 0
   if total and ckpt.latest_step() is not None:
@@ -359,7 +361,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     left_out = (f', {dropped} left out per epoch by process sharding'
                 if dropped else '')
     _log(f'Training {config.method.name} on {builder.info.full_name} '
-         f'({len(train_source)} clips of {clip_shape}, {steps_per_epoch} '
+         f'{config.data.train_split} ({subset_note}; '
+         f'{len(train_source)} clips of {clip_shape}, {steps_per_epoch} '
          f'steps/epoch{left_out}) for steps {start + 1}..{total} on '
          f'{mesh.size} {jax.default_backend()} device(s)')
     fns = make_train_step(graphdef, method=method, method_cfg=method_cfg,

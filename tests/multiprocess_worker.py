@@ -31,7 +31,7 @@ def main(port, num_processes, process_id, workdir, data_dir, steps):
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   config = module.get_config('smoke')
-  config.dataset.data_dir = data_dir
+  config.data.data_dir = data_dir
   config.num_train_steps = int(steps)
   result = train.train_and_evaluate(config, workdir)
   print(json.dumps({'process': jax.process_index(),

@@ -31,12 +31,12 @@ def test_rotating_digits_variants_are_consistent(arg):
   config = _module('rotating_digits').get_config(arg)
   assert _module('rotating_digits').__doc__.count('python -m simper_jax.main')
   method = methods.get(config.method.name)
-  method_cfg = method.config_from(config.method, fps=config.dataset.fps)
+  method_cfg = method.config_from(config.method, fps=config.data.fps)
   # The views fit in the dataset's clips, and batches split over 4 devices.
-  assert method_cfg.views.min_clip_frames() <= config.dataset.num_frames
+  assert method_cfg.views.min_clip_frames() <= config.data.num_frames
   assert config.batch_size % 4 == 0 and config.eval.batch_size % 4 == 0
   steps_per_epoch, total = train.num_train_steps(
-      config, 10 * config.dataset.train_per_class)
+      config, 10 * config.data.train_per_class)
   assert total > 0 and steps_per_epoch > 0
   train.make_optimizer(config.optim, steps_per_epoch=steps_per_epoch,
                        total_steps=total)
@@ -58,8 +58,8 @@ def test_default_is_the_tutorial_scale():
           tuple(config.optim.decay_epochs),
           tuple(config.optim.decay_factors)) == (
               'adam', 1e-3, (12.0, 16.0), (0.1, 0.01))
-  assert config.dataset.source == 'mnist_offline'
-  assert (config.dataset.train_per_class, config.dataset.test_per_class) == (
+  assert config.data.source == 'mnist_offline'
+  assert (config.data.train_per_class, config.data.test_per_class) == (
       100, 200)
 
 

@@ -236,7 +236,7 @@ def _smoke(name, data_dir):
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   config = module.get_config(f'smoke,method={name}')
-  config.dataset.data_dir = data_dir
+  config.data.data_dir = data_dir
   return config
 
 

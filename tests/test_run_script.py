@@ -18,8 +18,8 @@ def test_run_script_prints_the_table_and_the_figure(tmp_path):
   env.pop('XLA_FLAGS', None)  # one CPU device, as for a user
   proc = subprocess.run(
       ['bash', os.path.join(ROOT, 'scripts', 'run.sh'),
-       '--config.dataset.train_per_class=2',
-       '--config.dataset.test_per_class=3', '--config.num_train_steps=3',
+       '--config.data.train_per_class=2',
+       '--config.data.test_per_class=3', '--config.num_train_steps=3',
        '--config.log_every_steps=1'],
       capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
   assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]

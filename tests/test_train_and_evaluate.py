@@ -38,7 +38,7 @@ def data_dir(tmp_path_factory):
 
 def _smoke(data_dir: str, **overrides):
   config = _get_config('smoke')
-  config.dataset.data_dir = data_dir
+  config.data.data_dir = data_dir
   for k, v in overrides.items():
     section, _, field = k.rpartition('.')
     setattr(config[section] if section else config, field, v)
@@ -166,7 +166,7 @@ def _main(*args, timeout=300):
 def test_command_line_smoke_run(data_dir, tmp_path):
   workdir = str(tmp_path / 'cli')
   proc = _main(f'--config={CONFIG}:smoke', f'--workdir={workdir}',
-               f'--config.dataset.data_dir={data_dir}')
+               f'--config.data.data_dir={data_dir}')
   assert proc.returncode == 0, proc.stderr[-3000:]
   out = proc.stdout
   assert 'step      6/6' in out
