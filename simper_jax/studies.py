@@ -1,0 +1,277 @@
+r"""Studies: every arm of a comparison at a stated budget, then a report.
+
+    python -m simper_jax.studies compare_methods --workdir=DIR
+    python -m simper_jax.studies data_efficiency --workdir=DIR
+    python -m simper_jax.studies zero_shot --workdir=DIR
+        [--scale=cpu|full] [--seeds=0,1] [--arms=a,b] [--budgets=50,100,200]
+
+Each arm (a method, a data fraction, a held-out band) is trained with
+``train.train_and_evaluate`` for each seed, and evaluated after each budget
+in ``--budgets`` (training resumes between budgets, with a constant
+learning rate so that resuming is the same as one longer run): the points
+of the learning curves (baselines are budget-sensitive, SPEC.md). The
+untrained encoder (same initialization for every arm) is evaluated once
+per seed. Then ``DIR/report.md`` (a Markdown table: mean and spread over
+seeds at the last budget), ``DIR/curves.png`` (each readout's test MAE
+against training step, per arm) and, for the method comparison,
+``DIR/embeddings.png`` (each method's test features side by side,
+coloured by frequency, as in the paper's Figure 1). A study is resumable:
+finished points are not recomputed.
+
+``--scale=cpu`` uses ``experiments/rotating_digits.py:cpu`` (a 2-core CPU;
+the method comparison takes ~40 minutes), ``--scale=full`` the tutorial
+scale (GPU/TPU).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+from typing import Any
+
+from absl import app
+from absl import flags
+from absl import logging
+import numpy as np
+
+STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot')
+_SCALE = flags.DEFINE_enum('scale', 'cpu', ['cpu', 'full', 'smoke'],
+                           'Base config: the cpu demo, the tutorial scale, '
+                           'or smoke (tests).')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
+_SEEDS = flags.DEFINE_list('seeds', ['0', '1'], 'Seeds (at least 2).')
+_ARMS = flags.DEFINE_list('arms', None, 'Subset of the study\'s arms.')
+_BUDGETS = flags.DEFINE_list('budgets', None, 'Training steps at which to '
+                             'evaluate (default: per scale).')
+_DATA_DIR = flags.DEFINE_string('data_dir', '', 'TFDS data folder.')
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_DEFAULT_BUDGETS = {'cpu': (50, 100, 200), 'full': (1250, 2500, 5000),
+                    'smoke': (2, 4)}
+READOUTS = ('fft_scaled', 'linear_probe', 'fft')
+
+
+def arms(study: str) -> dict[str, dict[str, Any]]:
+  """The arms of ``study``: name -> config overrides (dotted keys)."""
+  if study == 'compare_methods':
+    return {m: {'method.name': m} for m in (
+        'simper', 'simclr', 'moco_v2', 'byol', 'cvrl', 'supervised')}
+  if study == 'data_efficiency':
+    return {f'{m}_{f:g}': {'method.name': m, 'data.train_fraction': f}
+            for m in ('simper', 'supervised')
+            for f in (1.0, 0.5, 0.2, 0.1, 0.05)}
+  if study == 'zero_shot':
+    return {f'{m}_{name}': {'method.name': m, 'data.holdout_band': band}
+            for m in ('simper', 'supervised')
+            for name, band in (('interpolation', (2.0, 3.0)),
+                               ('extrapolation', (4.0, 5.0)))}
+  raise ValueError(f'unknown study {study!r}; choose one of {STUDIES}.')
+
+
+def base_config(scale: str, data_dir: str = ''):
+  """The experiment config of ``scale``, set up for learning curves."""
+  spec = importlib.util.spec_from_file_location(
+      'rotating_digits_config',
+      os.path.join(_ROOT, 'experiments', 'rotating_digits.py'))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config({'full': ''}.get(scale, scale))
+  config.optim.schedule = 'constant'  # resuming == one longer run
+  config.eval.compare_init = False  # the floor is its own arm
+  config.data.data_dir = data_dir or config.data.data_dir
+  return config
+
+
+def _override(config, overrides: dict[str, Any]):
+  config = config.copy_and_resolve_references()
+  for key, value in overrides.items():
+    node = config
+    *path, field = key.split('.')
+    for p in path:
+      node = node[p]
+    setattr(node, field, value)
+  return config
+
+
+def run_arm(config, workdir: str, budgets, *, init_only: bool = False
+            ) -> dict[int, dict]:
+  """Trains to each budget in turn (resuming), keeping each evaluation."""
+  from simper_jax import train  # pylint: disable=g-import-not-at-top
+  points = {}
+  for budget in ([0] if init_only else budgets):
+    path = os.path.join(workdir, 'curve', f'step_{budget}.json')
+    if not os.path.exists(path):
+      cfg = _override(config, {'num_train_steps': max(budget, 1),
+                               'eval.init_only': init_only})
+      train.train_and_evaluate(cfg, workdir)
+      os.makedirs(os.path.dirname(path), exist_ok=True)
+      shutil.copy(os.path.join(workdir, 'eval', 'metrics.json'), path)
+      shutil.copy(os.path.join(workdir, 'eval', 'features.npz'),
+                  os.path.join(workdir, 'curve', f'features_{budget}.npz'))
+    with open(path) as f:
+      points[budget] = json.load(f)
+  return points
+
+
+def run_study(study: str, workdir: str, *, scale: str, seeds, budgets,
+              only=None, data_dir: str = '') -> dict[str, Any]:
+  """Runs every arm x seed (and the untrained floor); writes the report."""
+  if len(seeds) < 1:
+    raise ValueError('give at least one seed.')
+  all_arms = arms(study)
+  unknown = sorted(set(only or ()) - set(all_arms))
+  if unknown:
+    raise ValueError(f'unknown arm(s) {unknown} of {study}; choose from '
+                     f'{sorted(all_arms)}.')
+  chosen = {k: v for k, v in all_arms.items() if not only or k in only}
+  base = base_config(scale, data_dir)
+  results: dict[str, dict[int, dict[int, dict]]] = {}
+  total = len(chosen) * len(seeds)
+  done = 0
+  for seed in seeds:
+    floor_cfg = _override(base, {'seed': int(seed)})
+    results.setdefault('untrained', {})[seed] = run_arm(
+        floor_cfg, os.path.join(workdir, 'untrained', f'seed{seed}'),
+        budgets, init_only=True)
+    for name, overrides in chosen.items():
+      done += 1
+      print(f'== {study}: arm {name}, seed {seed} ({done}/{total})',
+            flush=True)
+      cfg = _override(base, {**overrides, 'seed': int(seed)})
+      results.setdefault(name, {})[seed] = run_arm(
+          cfg, os.path.join(workdir, name, f'seed{seed}'), budgets)
+  report = write_report(study, workdir, results, scale=scale,
+                        budgets=budgets, seeds=seeds)
+  return {'results': results, 'report': report}
+
+
+def _test_split(points: dict[int, dict]) -> str:
+  metrics = next(iter(points.values()))
+  return 'test_heldout' if 'test_heldout' in metrics else 'test'
+
+
+def summary(results, split_of=_test_split) -> dict[str, dict[str, Any]]:
+  """Per arm and readout: the last budget's test MAE, mean and spread
+  (min..max) over seeds, and each seed's value."""
+  out = {}
+  for arm, by_seed in results.items():
+    row = {}
+    for r in READOUTS:
+      vals = []
+      for points in by_seed.values():
+        last = points[max(points)]
+        vals.append(last[split_of(points)][r]['mae'])
+      row[r] = {'mean': float(np.mean(vals)), 'min': float(np.min(vals)),
+                'max': float(np.max(vals)), 'values': vals}
+    out[arm] = row
+  return out
+
+
+def write_report(study: str, workdir: str, results, *, scale: str, budgets,
+                 seeds) -> str:
+  """``report.md``, ``summary.json``, ``curves.png`` (and
+  ``embeddings.png`` for the method comparison); returns the table."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from simper_jax import writers  # pylint: disable=g-import-not-at-top
+  table = summary(results)
+  split = {arm: _test_split(next(iter(s.values())))
+           for arm, s in results.items()}
+  lines = [f'{study} ({scale} scale, seeds {", ".join(map(str, seeds))}, '
+           f'last budget {max(budgets)} steps; test MAE in Hz, mean '
+           '[min, max] over seeds)', '',
+           '| arm | split | ' + ' | '.join(READOUTS) + ' |',
+           '|---|---|' + '---|' * len(READOUTS)]
+  for arm, row in table.items():
+    cells = [f'{row[r]["mean"]:.3f} [{row[r]["min"]:.3f}, '
+             f'{row[r]["max"]:.3f}]' for r in READOUTS]
+    lines.append(f'| {arm} | {split[arm]} | ' + ' | '.join(cells) + ' |')
+  text = '\n'.join(lines) + '\n'
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, 'report.md'), 'w') as f:
+      f.write(text)
+    writers.write_json(os.path.join(workdir, 'summary.json'), {
+        'study': study, 'scale': scale, 'budgets': list(budgets),
+        'seeds': list(seeds), 'test_mae': table,
+        'curves': {arm: {seed: {str(b): {r: p[split[arm]][r]['mae']
+                                         for r in READOUTS}
+                                for b, p in points.items()}
+                         for seed, points in by_seed.items()}
+                   for arm, by_seed in results.items()}})
+    _plot_curves(os.path.join(workdir, 'curves.png'), results, split, study)
+    if study == 'compare_methods':
+      _plot_embeddings(os.path.join(workdir, 'embeddings.png'), workdir,
+                       list(results), seeds[0], budgets)
+  return text
+
+
+def _plot_curves(path, results, split, study) -> None:
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+  fig = Figure(figsize=(5 * len(READOUTS), 4))
+  axes = fig.subplots(1, len(READOUTS))
+  for ax, r in zip(axes, READOUTS):
+    for arm, by_seed in results.items():
+      steps = sorted(next(iter(by_seed.values())))
+      vals = np.array([[points[s][split[arm]][r]['mae'] for s in steps]
+                       for points in by_seed.values()])
+      if arm == 'untrained':
+        ax.axhline(vals.mean(), color='gray', ls='--', label='untrained')
+        continue
+      ax.errorbar(steps, vals.mean(0), yerr=[vals.mean(0) - vals.min(0),
+                                             vals.max(0) - vals.mean(0)],
+                  marker='o', capsize=3, label=arm)
+    ax.set(title=f'{r}: test MAE', xlabel='training step', ylabel='Hz',
+           yscale='log')
+  axes[0].legend(fontsize=8)
+  fig.suptitle(f'{study}: mean and range over seeds')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+
+
+def _plot_embeddings(path, workdir, arm_names, seed, budgets) -> None:
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+  from simper_jax import metrics as metrics_lib  # pylint: disable=g-import-not-at-top
+  fig = Figure(figsize=(3.2 * len(arm_names), 3.2))
+  axes = np.atleast_1d(fig.subplots(1, len(arm_names)))
+  for ax, arm in zip(axes, arm_names):
+    budget = 0 if arm == 'untrained' else max(budgets)
+    data = np.load(os.path.join(workdir, arm, f'seed{seed}', 'curve',
+                                f'features_{budget}.npz'))
+    feats, y = data['test_features'], data['test_frequency']
+    freqs, power = metrics_lib.power_spectrum(feats, 30.0)
+    keep = freqs >= 0.25
+    spec = power[:, keep] / np.maximum(
+        power[:, keep].sum(1, keepdims=True), 1e-30)
+    emb = metrics_lib.pca_2d(spec)
+    ax.scatter(emb[:, 0], emb[:, 1], c=y, s=3, cmap='viridis')
+    ax.set(title=arm, xticks=[], yticks=[])
+  fig.suptitle('test features (PCA of power spectra), coloured by true '
+               'frequency')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+
+
+def main(argv):
+  if len(argv) != 2 or argv[1] not in STUDIES:
+    raise app.UsageError(f'usage: python -m simper_jax.studies '
+                         f'{{{"|".join(STUDIES)}}} --workdir=DIR')
+  if not _WORKDIR.value:
+    raise app.UsageError('--workdir is required.')
+  logging.set_verbosity(logging.WARNING)
+  budgets = [int(b) for b in (_BUDGETS.value
+                              or _DEFAULT_BUDGETS[_SCALE.value])]
+  try:
+    out = run_study(argv[1], os.path.abspath(_WORKDIR.value),
+                    scale=_SCALE.value, seeds=[int(s) for s in _SEEDS.value],
+                    budgets=budgets, only=_ARMS.value,
+                    data_dir=_DATA_DIR.value)
+  except (ValueError, FloatingPointError) as e:
+    sys.exit(f'error: {e}')
+  print(out['report'])
+  print(f'report: {os.path.join(os.path.abspath(_WORKDIR.value), "report.md")}')
+
+
+if __name__ == '__main__':
+  app.run(main)
