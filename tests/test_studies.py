@@ -1,0 +1,82 @@
+"""simper_jax.studies at the smoke scale: arms x seeds x budgets, the
+report and figures, resumability."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from simper_jax import studies
+from simper_jax import train
+
+
+def test_arms_of_each_study():
+  assert list(studies.arms('compare_methods')) == [
+      'simper', 'simclr', 'moco_v2', 'byol', 'cvrl', 'supervised']
+  de = studies.arms('data_efficiency')
+  assert de['simper_0.05'] == {'method.name': 'simper',
+                               'data.train_fraction': 0.05}
+  assert len(de) == 10
+  zs = studies.arms('zero_shot')
+  assert zs['supervised_extrapolation']['data.holdout_band'] == (4.0, 5.0)
+  assert zs['simper_interpolation']['data.holdout_band'] == (2.0, 3.0)
+  with pytest.raises(ValueError, match='unknown study'):
+    studies.arms('compare')
+
+
+@pytest.mark.slow
+def test_smoke_study_report_and_resume(tmp_path, monkeypatch):
+  data_dir, workdir = str(tmp_path / 'tfds'), str(tmp_path / 'study')
+  out = studies.run_study('compare_methods', workdir, scale='smoke',
+                          seeds=[0, 1], budgets=[2, 4],
+                          only=['simper', 'supervised'], data_dir=data_dir)
+  with open(os.path.join(workdir, 'summary.json')) as f:
+    summary = json.load(f)
+  assert set(summary['test_mae']) == {'untrained', 'simper', 'supervised'}
+  # The table's numbers are those of the evaluations at the last budget.
+  vals = []
+  for seed in (0, 1):
+    with open(os.path.join(workdir, 'simper', f'seed{seed}', 'curve',
+                           'step_4.json')) as f:
+      vals.append(json.load(f)['test']['linear_probe']['mae'])
+  row = summary['test_mae']['simper']['linear_probe']
+  assert row['values'] == vals
+  assert row['min'] <= row['mean'] <= row['max']
+  assert f'{row["mean"]:.3f}' in out['report']
+  assert set(summary['curves']['simper']['0']) == {'2', '4'}
+  for name in ('report.md', 'curves.png', 'embeddings.png'):
+    assert os.path.getsize(os.path.join(workdir, name)) > 100
+
+  # A second run recomputes nothing.
+  calls = []
+  monkeypatch.setattr(train, 'train_and_evaluate',
+                      lambda *a, **k: calls.append(a))
+  again = studies.run_study('compare_methods', workdir, scale='smoke',
+                            seeds=[0, 1], budgets=[2, 4],
+                            only=['simper', 'supervised'],
+                            data_dir=data_dir)
+  assert not calls and again['report'] == out['report']
+
+
+@pytest.mark.slow
+def test_zero_shot_reports_the_held_out_band(tmp_path):
+  workdir = str(tmp_path / 'zs')
+  studies.run_study('zero_shot', workdir, scale='smoke', seeds=[0],
+                    budgets=[2], only=['simper_interpolation'],
+                    data_dir=str(tmp_path / 'tfds'))
+  with open(os.path.join(workdir, 'report.md')) as f:
+    report = f.read()
+  assert '| simper_interpolation | test_heldout |' in report
+  with open(os.path.join(workdir, 'simper_interpolation', 'seed0', 'curve',
+                         'step_2.json')) as f:
+    metrics = json.load(f)
+  assert 0 < metrics['num_clips']['test_heldout'] < metrics['num_clips'][
+      'test']
+
+
+def test_unknown_arm_is_refused(tmp_path):
+  with pytest.raises(ValueError, match='unknown arm'):
+    studies.run_study('compare_methods', str(tmp_path), scale='smoke',
+                      seeds=[0], budgets=[2], only=['simclear'])
