@@ -11,8 +11,9 @@ in ``--budgets`` (training resumes between budgets, with a constant
 learning rate so that resuming is the same as one longer run): the points
 of the learning curves (baselines are budget-sensitive, SPEC.md). The
 untrained encoder (same initialization for every arm) is evaluated once
-per seed. Then ``DIR/report.md`` (a Markdown table: mean and spread over
-seeds at the last budget), ``DIR/curves.png`` (each readout's test MAE
+per seed and data setting (``untrained``, ``untrained_0.1``, ...). Then
+``DIR/report.md`` (a Markdown table: mean and spread over seeds at the
+last budget), ``DIR/curves.png`` (each readout's test MAE
 against training step, per arm) and, for the method comparison,
 ``DIR/embeddings.png`` (each method's test features side by side,
 coloured by frequency, as in the paper's Figure 1). A study is resumable:
@@ -131,11 +132,21 @@ def run_study(study: str, workdir: str, *, scale: str, seeds, budgets,
   results: dict[str, dict[int, dict[int, dict]]] = {}
   total = len(chosen) * len(seeds)
   done = 0
+  # One untrained floor per distinct data setting among the arms (the
+  # readouts of the floor are fitted on the same clips as the arms').
+  floors = {}
+  for overrides in chosen.values():
+    data = {k: v for k, v in overrides.items() if k.startswith('data.')}
+    name = 'untrained' + ''.join(
+        '_' + ('-'.join(f'{x:g}' for x in v) if isinstance(v, tuple)
+               else f'{v:g}') for v in data.values())
+    floors[name] = data
   for seed in seeds:
-    floor_cfg = _override(base, {'seed': int(seed)})
-    results.setdefault('untrained', {})[seed] = run_arm(
-        floor_cfg, os.path.join(workdir, 'untrained', f'seed{seed}'),
-        budgets, init_only=True)
+    for name, data in floors.items():
+      results.setdefault(name, {})[seed] = run_arm(
+          _override(base, {**data, 'seed': int(seed)}),
+          os.path.join(workdir, name, f'seed{seed}'), budgets,
+          init_only=True)
     for name, overrides in chosen.items():
       done += 1
       print(f'== {study}: arm {name}, seed {seed} ({done}/{total})',
@@ -216,8 +227,8 @@ def _plot_curves(path, results, split, study) -> None:
       steps = sorted(next(iter(by_seed.values())))
       vals = np.array([[points[s][split[arm]][r]['mae'] for s in steps]
                        for points in by_seed.values()])
-      if arm == 'untrained':
-        ax.axhline(vals.mean(), color='gray', ls='--', label='untrained')
+      if arm.startswith('untrained'):
+        ax.axhline(vals.mean(), color='gray', ls='--', label=arm)
         continue
       ax.errorbar(steps, vals.mean(0), yerr=[vals.mean(0) - vals.min(0),
                                              vals.max(0) - vals.mean(0)],

@@ -69,6 +69,8 @@ def test_zero_shot_reports_the_held_out_band(tmp_path):
   with open(os.path.join(workdir, 'report.md')) as f:
     report = f.read()
   assert '| simper_interpolation | test_heldout |' in report
+  # The floor is evaluated on the same held-out band.
+  assert '| untrained_2-3 | test_heldout |' in report
   with open(os.path.join(workdir, 'simper_interpolation', 'seed0', 'curve',
                          'step_2.json')) as f:
     metrics = json.load(f)
