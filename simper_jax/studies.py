@@ -261,7 +261,7 @@ def _plot_embeddings(path, workdir, arm_names, seed, budgets) -> None:
   fig.suptitle('test features (PCA of power spectra), coloured by true '
                'frequency')
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  fig.savefig(path, dpi=72)
 
 
 def main(argv):
