@@ -3,6 +3,7 @@ r"""Studies: every arm of a comparison at a stated budget, then a report.
     python -m simper_jax.studies compare_methods --workdir=DIR
     python -m simper_jax.studies data_efficiency --workdir=DIR
     python -m simper_jax.studies zero_shot --workdir=DIR
+    python -m simper_jax.studies ablations --workdir=DIR
         [--scale=cpu|full] [--seeds=0,1] [--arms=a,b] [--budgets=50,100,200]
 
 Each arm (a method, a data fraction, a held-out band) is trained with
@@ -38,7 +39,7 @@ from absl import flags
 from absl import logging
 import numpy as np
 
-STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot')
+STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot', 'ablations')
 _SCALE = flags.DEFINE_enum('scale', 'cpu', ['cpu', 'full', 'smoke'],
                            'Base config: the cpu demo, the tutorial scale, '
                            'or smoke (tests).')
@@ -69,6 +70,17 @@ def arms(study: str) -> dict[str, dict[str, Any]]:
             for m in ('simper', 'supervised')
             for name, band in (('interpolation', (2.0, 3.0)),
                                ('extrapolation', (4.0, 5.0)))}
+  if study == 'ablations':  # SimPer's design choices, one at a time
+    out = {f'similarity_{v}': {'method.similarity': v}
+           for v in ('mxcorr', 'npsd', 'cosine', 'l2')}
+    out.update({f'label_kernel_{v}': {'method.label_kernel': v}
+                for v in ('l2', 'sqrt')})
+    out.update({f'label_temperature_{v:g}': {'method.label_temperature': v}
+                for v in (0.05, 0.5)})
+    out.update({f'num_speeds_{v}': {'method.num_speeds': v} for v in (2, 8)})
+    out.update({f'speed_range_{lo:g}-{hi:g}': {'method.speed_range': (lo, hi)}
+                for lo, hi in ((0.5, 2.0), (0.8, 1.25))})
+    return out
   raise ValueError(f'unknown study {study!r}; choose one of {STUDIES}.')
 
 

@@ -22,6 +22,10 @@ def test_arms_of_each_study():
   zs = studies.arms('zero_shot')
   assert zs['supervised_extrapolation']['data.holdout_band'] == (4.0, 5.0)
   assert zs['simper_interpolation']['data.holdout_band'] == (2.0, 3.0)
+  ab = studies.arms('ablations')
+  assert ab['similarity_npsd'] == {'method.similarity': 'npsd'}
+  assert ab['speed_range_0.5-2'] == {'method.speed_range': (0.5, 2.0)}
+  assert len(ab) == 12
   with pytest.raises(ValueError, match='unknown study'):
     studies.arms('compare')
 
