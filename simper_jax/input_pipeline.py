@@ -12,6 +12,7 @@ run would. Pretraining batches carry only the raw clips (no labels).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from typing import Any, Callable, Iterator
 
@@ -105,6 +106,12 @@ class Subset:
 
   def __getitem__(self, i):
     return self.source[int(self.indices[i])]
+
+  def __repr__(self) -> str:
+    # grain checks a restored iterator against repr(source): make it a
+    # fingerprint of the selection, the same in a resumed run.
+    digest = hashlib.sha1(self.indices.tobytes()).hexdigest()[:16]
+    return f'Subset({self.source!r}, n={len(self)}, indices={digest})'
 
 
 def _targets(source, key: str) -> np.ndarray:
