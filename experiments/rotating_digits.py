@@ -21,7 +21,7 @@ cpu (the README's demo; embedded MNIST digits, no network):
   45-frame views, 16/32 channels, 8 clips per step, 200 steps (cosine
   decay from 3e-3), then the trained AND the untrained encoder evaluated on
   all 3,000 clips. Hardware: a 2-core x86 CPU. Measured wall time: 2 min
-  35 s to 2 min 59 s on the 2-core development VM, dataset preparation
+  24 s to 2 min 59 s on the 2-core development VM, dataset preparation
   (9 s) included.
   Measured result on the 2,000 test clips: fft_scaled MAE 0.018 Hz, linear
   probe MAE 0.098 Hz (untrained: 1.256 and 0.691 Hz); with seed=1, 0.008
