@@ -39,15 +39,13 @@ class Config:
 def config_from(method_cfg, fps: float) -> Config:
   del fps
   return Config(views=instance.view_config(method_cfg), ema=method_cfg.ema,
-                head=instance.HeadConfig(method_cfg.proj_hidden,
-                                         method_cfg.proj_dim))
+                head=instance.head_config(method_cfg))
 
 
 class Learner(nnx.Module):
   def __init__(self, encoder: nnx.Module, cfg: Config, *, rngs: nnx.Rngs):
     self.encoder = encoder
-    self.projector = instance.MLP(cfg.views.num_frames, cfg.head.hidden,
-                                  cfg.head.dim, rngs=rngs)
+    self.projector = instance.projector(cfg, rngs=rngs)
     self.predictor = instance.MLP(cfg.head.dim, cfg.head.hidden,
                                   cfg.head.dim, rngs=rngs)
     # The target starts as an exact copy of the online encoder + projector,
@@ -60,8 +58,7 @@ def build(encoder, cfg: Config, *, rngs) -> Learner:
   return Learner(encoder, cfg, rngs=rngs)
 
 
-def encoder_of(learner: Learner) -> nnx.Module:
-  return learner.encoder
+encoder_of = instance.encoder_of
 
 
 make_views = instance.make_views

@@ -70,3 +70,18 @@ class HeadConfig:
   """Projection-head sizes shared by the contrastive baselines."""
   hidden: int = 128
   dim: int = 64
+
+
+def head_config(method_cfg) -> HeadConfig:
+  """The projection head's sizes from an experiment's ``method`` section."""
+  return HeadConfig(method_cfg.proj_hidden, method_cfg.proj_dim)
+
+
+def projector(cfg, *, rngs: nnx.Rngs) -> MLP:
+  """The projection head: the ``[L]`` series -> ``[cfg.head.dim]``."""
+  return MLP(cfg.views.num_frames, cfg.head.hidden, cfg.head.dim, rngs=rngs)
+
+
+def encoder_of(learner: nnx.Module) -> nnx.Module:
+  """The encoder to evaluate, frozen, after training."""
+  return learner.encoder

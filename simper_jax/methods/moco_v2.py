@@ -52,15 +52,13 @@ def config_from(method_cfg, fps: float) -> Config:
   return Config(views=instance.view_config(method_cfg),
                 temperature=method_cfg.temperature, ema=method_cfg.ema,
                 queue_size=method_cfg.queue_size,
-                head=instance.HeadConfig(method_cfg.proj_hidden,
-                                         method_cfg.proj_dim))
+                head=instance.head_config(method_cfg))
 
 
 class Learner(nnx.Module):
   def __init__(self, encoder: nnx.Module, cfg: Config, *, rngs: nnx.Rngs):
     self.encoder = encoder
-    self.projector = instance.MLP(cfg.views.num_frames, cfg.head.hidden,
-                                  cfg.head.dim, rngs=rngs)
+    self.projector = instance.projector(cfg, rngs=rngs)
     self.target_encoder = instance.copy_module(encoder)
     self.target_projector = instance.copy_module(self.projector)
     # Random unit keys until real ones replace them (as in MoCo).
@@ -73,8 +71,7 @@ def build(encoder, cfg: Config, *, rngs) -> Learner:
   return Learner(encoder, cfg, rngs=rngs)
 
 
-def encoder_of(learner: Learner) -> nnx.Module:
-  return learner.encoder
+encoder_of = instance.encoder_of
 
 
 make_views = instance.make_views

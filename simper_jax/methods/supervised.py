@@ -67,8 +67,7 @@ def build(encoder, cfg: Config, *, rngs) -> Learner:
   return Learner(encoder, cfg, rngs=rngs)
 
 
-def encoder_of(learner: Learner) -> nnx.Module:
-  return learner.encoder
+encoder_of = instance.encoder_of
 
 
 make_views = instance.make_views
