@@ -33,10 +33,7 @@ from simper_jax import metrics as metrics_lib
 from simper_jax import partitioning
 from simper_jax import writers
 
-def _log(msg: str) -> None:
-  """Progress for the user, from process 0 only."""
-  if jax.process_index() == 0:
-    print(msg, flush=True)
+_log = writers.log
 
 
 READOUTS = ('fft', 'fft_scaled', 'linear_probe')

@@ -39,10 +39,7 @@ from simper_jax import writers
 Array = jax.Array
 
 
-def _log(msg: str) -> None:
-  """Progress for the user, from process 0 only."""
-  if jax.process_index() == 0:
-    print(msg, flush=True)
+_log = writers.log
 
 
 class StepFns(NamedTuple):

@@ -12,6 +12,13 @@ import os
 from typing import Any, Mapping
 
 
+def log(msg: str) -> None:
+  """Progress for the user, printed by process 0 only."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if jax.process_index() == 0:
+    print(msg, flush=True)
+
+
 def jsonable(x: Any) -> Any:
   """``x`` with NaN/inf floats mapped to ``None`` (strict JSON) and NumPy /
   JAX scalars turned into Python numbers, recursively."""
