@@ -162,6 +162,25 @@ def test_supervised_spectrum_features_match_a_direct_dft():
   np.testing.assert_allclose(got, np.array(want), rtol=1e-4, atol=1e-7)
 
 
+def test_supervised_head_starts_as_the_spectral_centroid():
+  # A pure 3 Hz sinusoid (an exact bin at 30 fps, 20 samples): all power in
+  # one bin, so the untrained head predicts 3 Hz; a mix of 3 and 6 Hz with
+  # equal amplitude predicts their mean, 4.5 Hz.
+  cfg = ml_collections.ConfigDict(dict(num_frames=20, out_size=(),
+                                       band=(0.25, 15.0),
+                                       supervised_loss='mae'))
+  mcfg = supervised.config_from(cfg, fps=30.0)
+  learner = supervised.build(nnx.Linear(1, 1, rngs=nnx.Rngs(0)), mcfg,
+                             rngs=nnx.Rngs(1))
+  t = np.arange(20) / 30.0
+  series = np.stack([np.sin(2 * math.pi * 3.0 * t),
+                     np.sin(2 * math.pi * 3.0 * t)
+                     + np.cos(2 * math.pi * 6.0 * t)])
+  pred = learner.head(supervised.spectrum_features(jnp.asarray(series),
+                                                   mcfg))[:, 0]
+  np.testing.assert_allclose(np.asarray(pred), [3.0, 4.5], atol=1e-4)
+
+
 def _method_cfg(name):
   cfg = ml_collections.ConfigDict(dict(
       name=name, num_speeds=3, num_frames=16, speed_range=(0.5, 2.0),
