@@ -17,8 +17,9 @@ per seed and data setting (``untrained``, ``untrained_0.1``, ...). Then
 last budget), ``DIR/curves.png`` (each readout's test MAE
 against training step, per arm) and, for the method comparison,
 ``DIR/embeddings.png`` (each method's test features side by side,
-coloured by frequency, as in the paper's Figure 1). A study is resumable:
-finished points are not recomputed.
+coloured by frequency, as in the paper's Figure 1); for data efficiency,
+``DIR/efficiency.png`` (test MAE against the fraction of training
+clips). A study is resumable: finished points are not recomputed.
 
 ``--scale=cpu`` uses ``experiments/rotating_digits.py:cpu`` (a 2-core CPU;
 the method comparison takes ~40 minutes), ``--scale=full`` the tutorial
@@ -224,6 +225,8 @@ def write_report(study: str, workdir: str, results, *, scale: str, budgets,
                          for seed, points in by_seed.items()}
                    for arm, by_seed in results.items()}})
     _plot_curves(os.path.join(workdir, 'curves.png'), results, split, study)
+    if study == 'data_efficiency':
+      _plot_efficiency(os.path.join(workdir, 'efficiency.png'), table)
     if study == 'compare_methods':
       _plot_embeddings(os.path.join(workdir, 'embeddings.png'), workdir,
                        list(results), seeds[0], budgets)
@@ -249,6 +252,38 @@ def _plot_curves(path, results, split, study) -> None:
            yscale='log')
   axes[0].legend(fontsize=8)
   fig.suptitle(f'{study}: mean and range over seeds')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+
+
+def _plot_efficiency(path, table) -> None:
+  """Test MAE against the fraction of training clips, per method."""
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+  by_method: dict[str, list] = {}
+  for arm, overrides in arms('data_efficiency').items():
+    if arm in table:
+      by_method.setdefault(overrides['method.name'], []).append(
+          (overrides['data.train_fraction'], table[arm]))
+  floor = [(float(a.rsplit('_', 1)[1]) if '_' in a else 1.0, row)
+           for a, row in table.items() if a.startswith('untrained')]
+  if floor:
+    by_method['untrained'] = floor
+  fig = Figure(figsize=(5 * len(READOUTS), 4))
+  axes = fig.subplots(1, len(READOUTS))
+  for ax, r in zip(axes, READOUTS):
+    for method, points in by_method.items():
+      points.sort(key=lambda p: p[0])
+      x = np.array([p[0] for p in points])
+      mean = np.array([p[1][r]['mean'] for p in points])
+      lo = np.array([p[1][r]['min'] for p in points])
+      hi = np.array([p[1][r]['max'] for p in points])
+      ax.errorbar(x, mean, yerr=[mean - lo, hi - mean], marker='o',
+                  capsize=3, label=method,
+                  ls='--' if method == 'untrained' else '-')
+    ax.set(title=f'{r}: test MAE', xlabel='fraction of training clips',
+           ylabel='Hz', xscale='log', yscale='log')
+  axes[0].legend(fontsize=8)
+  fig.suptitle('data efficiency: mean and range over seeds, last budget')
   fig.tight_layout()
   fig.savefig(path, dpi=100)
 

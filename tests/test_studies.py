@@ -86,3 +86,23 @@ def test_unknown_arm_is_refused(tmp_path):
   with pytest.raises(ValueError, match='unknown arm'):
     studies.run_study('compare_methods', str(tmp_path), scale='smoke',
                       seeds=[0], budgets=[2], only=['simclear'])
+
+
+@pytest.mark.slow
+def test_data_efficiency_uses_the_fraction_and_plots_it(tmp_path):
+  workdir = str(tmp_path / 'de')
+  studies.run_study('data_efficiency', workdir, scale='smoke', seeds=[0],
+                    budgets=[2], only=['supervised_0.5'],
+                    data_dir=str(tmp_path / 'tfds'))
+  with open(os.path.join(workdir, 'report.md')) as f:
+    report = f.read()
+  assert '| supervised_0.5 | test |' in report
+  assert '| untrained_0.5 | test |' in report
+  with open(os.path.join(workdir, 'supervised_0.5', 'seed0', 'curve',
+                         'step_2.json')) as f:
+    half = json.load(f)['num_clips']
+  # Half of the smoke config's training clips (10 classes), for the
+  # pretraining and the readouts alike.
+  per_class = studies.base_config('smoke').data.train_per_class
+  assert half['train'] == round(0.5 * 10 * per_class)
+  assert os.path.getsize(os.path.join(workdir, 'efficiency.png')) > 100
