@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
 from typing import Any, Callable, Iterator
 
 import grain
@@ -45,9 +46,38 @@ def _rotating_digits_builder(cfg: ml_collections.ConfigDict, data_dir):
                                  file_format='array_record')
 
 
+def _rppg_builder(module: str):
+  """Builder factory of a heart-rate dataset (``tfds_builders.<module>``).
+
+  ``data.image_size`` and ``data.chunk_length`` other than the defaults
+  (72, 180) give a self-describing config, so each pre-processing has its
+  own data folder.
+  """
+
+  def make(cfg: ml_collections.ConfigDict, data_dir):
+    import importlib  # pylint: disable=g-import-not-at-top
+    builder_cls = importlib.import_module(f'tfds_builders.{module}').Builder
+    base = builder_cls.BUILDER_CONFIGS[0]
+    sizes = dict(image_size=int(cfg.get('image_size', base.image_size)),
+                 chunk_length=int(cfg.get('chunk_length', base.chunk_length)))
+    if all(getattr(base, k) == v for k, v in sizes.items()):
+      config = base
+    else:
+      config = dataclasses.replace(
+          base, name=f's{sizes["image_size"]}_t{sizes["chunk_length"]}',
+          **sizes)
+    return builder_cls(config=config, data_dir=data_dir,
+                       file_format='array_record')
+
+  return make
+
+
 # name -> (dataset config, data_dir) -> TFDS builder. New datasets join here.
 BUILDERS: dict[str, Callable[..., tfds.core.DatasetBuilder]] = {
     'rotating_digits': _rotating_digits_builder,
+    'scamps': _rppg_builder('scamps'),
+    'ubfc_rppg': _rppg_builder('ubfc_rppg'),
+    'pure': _rppg_builder('pure'),
 }
 
 
@@ -66,9 +96,7 @@ def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
   """
   builder = get_builder(cfg)
   if jax.process_index() == 0 and not _prepared(builder):
-    print(f'Preparing {builder.info.full_name} in {builder.data_dir} ...',
-          flush=True)
-    builder.download_and_prepare(file_format='array_record')
+    build(builder, cfg.get('manual_dir', '') or '')
   if jax.process_count() > 1:
     from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
     multihost_utils.sync_global_devices('simper_jax.input_pipeline.prepare')
@@ -79,6 +107,39 @@ def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
         f'{builder.data_dir}; process 0 should have built it. Check that '
         'data.data_dir is on storage shared by all hosts.')
   return builder
+
+
+def build(builder: tfds.core.DatasetBuilder, manual_dir: str = '') -> None:
+  """``download_and_prepare`` (ArrayRecord), leaving nothing on failure.
+
+  Raw data read from ``manual_dir`` for the datasets that need a manual
+  download. If the build fails, every file and folder it created under the
+  builder's data folder is removed before the error propagates.
+  """
+  root = os.path.dirname(os.path.dirname(builder.data_dir))  # data_dir/name
+  before = _tree(root)
+  print(f'Preparing {builder.info.full_name} in {builder.data_dir} ...',
+        flush=True)
+  manual = os.path.expanduser(manual_dir) if manual_dir else None
+  try:
+    builder.download_and_prepare(
+        file_format='array_record',
+        download_config=tfds.download.DownloadConfig(manual_dir=manual))
+  except BaseException:
+    for path in sorted(_tree(root) - before, key=len, reverse=True):
+      if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+      elif os.path.lexists(path):
+        os.remove(path)
+    raise
+
+
+def _tree(root: str) -> set[str]:
+  out = set()
+  for d, dirs, files in os.walk(root):
+    out.add(d)
+    out.update(os.path.join(d, x) for x in dirs + files)
+  return out
 
 
 def _prepared(builder) -> bool:

@@ -7,6 +7,7 @@ import ml_collections
 from flax import nnx
 
 from simper_jax.models import cnn3d
+from simper_jax.models import tscan
 
 _DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16,
            'float16': jnp.float16}
@@ -15,13 +16,26 @@ _DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16,
 def create(cfg: ml_collections.ConfigDict, *, in_channels: int,
            rngs: nnx.Rngs) -> nnx.Module:
   """The encoder named by ``cfg.name`` (``[N, T, H, W, C]`` -> ``[N, T]``)."""
-  if cfg.dtype not in _DTYPES:
-    raise ValueError(f'model.dtype={cfg.dtype!r}; choose one of '
+  dtype = cfg.get('dtype', 'float32')
+  if dtype not in _DTYPES:
+    raise ValueError(f'model.dtype={dtype!r}; choose one of '
                      f'{sorted(_DTYPES)}.')
   if cfg.name == 'cnn3d':
     return cnn3d.CNN3D(in_channels=in_channels, channels=tuple(cfg.channels),
                        kernel_size=tuple(cfg.kernel_size),
                        conv_impl=cfg.conv_impl, dtype=_DTYPES[cfg.dtype],
                        bn_momentum=cfg.bn_momentum, rngs=rngs)
+  if cfg.name == 'tscan':
+    # Fields absent from a config take TS-CAN's defaults (paper widths 32/64,
+    # dense 128, shift segments of 10 frames, spatial-mean head, no dropout).
+    # frame_depth 0 or None shifts over the whole clip.
+    return tscan.TSCAN(
+        in_channels=in_channels, channels=tuple(cfg.get('channels', (32, 64))),
+        dense=cfg.get('dense', 128),
+        frame_depth=cfg.get('frame_depth', 10) or None,
+        image_size=cfg.get('image_size', None),
+        dropout=cfg.get('dropout', 0.0),
+        dense_dropout=cfg.get('dense_dropout', None),
+        dtype=_DTYPES[dtype], rngs=rngs)
   raise ValueError(f'unknown model.name {cfg.name!r}; choose one of '
-                   "['cnn3d'].")
+                   "['cnn3d', 'tscan'].")
