@@ -65,6 +65,8 @@ def _rppg_builder(module: str):
     else:
       config = dataclasses.replace(
           base, name=f's{sizes["image_size"]}_t{sizes["chunk_length"]}',
+          description=(f'{sizes["image_size"]}x{sizes["image_size"]} face '
+                       f'crops, {sizes["chunk_length"]}-frame chunks.'),
           **sizes)
     return builder_cls(config=config, data_dir=data_dir,
                        file_format='array_record')
@@ -116,21 +118,34 @@ def build(builder: tfds.core.DatasetBuilder, manual_dir: str = '') -> None:
   download. If the build fails, every file and folder it created under the
   builder's data folder is removed before the error propagates.
   """
-  root = os.path.dirname(os.path.dirname(builder.data_dir))  # data_dir/name
+  top = os.path.dirname(os.path.dirname(os.path.dirname(builder.data_dir)))
+  root = os.path.join(top, builder.name)  # data_dir/name
+  top_existed = os.path.isdir(top)
+  top_before = set(os.listdir(top)) if top_existed else set()
   before = _tree(root)
+  manual = os.path.expanduser(manual_dir) if manual_dir else None
+  instructions = getattr(builder, 'MANUAL_DOWNLOAD_INSTRUCTIONS', None)
+  if instructions:  # check before TFDS creates any folder
+    from tfds_builders import rppg_common  # pylint: disable=g-import-not-at-top
+    rppg_common.require_manual_dir(manual, builder.name, instructions)
   print(f'Preparing {builder.info.full_name} in {builder.data_dir} ...',
         flush=True)
-  manual = os.path.expanduser(manual_dir) if manual_dir else None
   try:
     builder.download_and_prepare(
         file_format='array_record',
         download_config=tfds.download.DownloadConfig(manual_dir=manual))
   except BaseException:
-    for path in sorted(_tree(root) - before, key=len, reverse=True):
-      if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-      elif os.path.lexists(path):
-        os.remove(path)
+    if not top_existed:
+      shutil.rmtree(top, ignore_errors=True)
+    else:
+      new = ({os.path.join(top, x) for x in os.listdir(top)} -
+             {os.path.join(top, x) for x in top_before})
+      new |= _tree(root) - before
+      for path in sorted(new, key=len, reverse=True):
+        if os.path.isdir(path) and not os.path.islink(path):
+          shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+          os.remove(path)
     raise
 
 

@@ -86,7 +86,7 @@ def main(argv):
   report = builder.info.metadata.get('build_report') if (
       builder.info.metadata is not None) else None
   if report:
-    print('build report (also in dataset_info.json metadata):', report)
+    print('build report (also in metadata.json):', report)
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ is computed from its PPG the rPPG-Toolbox way
 (``simper_jax.physiology.hr_fft``). The frames left after the last whole
 chunk, and videos shorter than one chunk, are counted and printed, never
 dropped silently; the counts are also written to the dataset's metadata
-(``builder.info.metadata['build_report']``).
+(``builder.info.metadata['build_report']``, ``metadata.json``).
 """
 
 from __future__ import annotations
@@ -92,10 +92,12 @@ class DataError(ValueError):
 def require_manual_dir(manual_dir, name: str, instructions: str) -> str:
   """``manual_dir`` as a string, or a clear error when it does not exist."""
   path = os.fspath(manual_dir) if manual_dir else ''
-  if not path or not os.path.isdir(path):
+  if not path or not os.path.isdir(path) or not os.listdir(path):
+    state = ('was not given' if not path else 'does not exist'
+             if not os.path.isdir(path) else 'is empty')
     raise DataError(
-        f'{name}: the raw data folder {path or "(none given)"!r} does not '
-        f'exist. Pass --manual_dir=DIR (or data.manual_dir) pointing at the '
+        f'{name}: the raw data folder {path or "(--manual_dir)"} {state}. '
+        f'Pass --manual_dir=DIR (or data.manual_dir) pointing at the '
         f'downloaded data.\n{instructions}')
   return path
 
@@ -279,7 +281,11 @@ class RppgBuilder(tfds.core.GeneratorBasedBuilder):
     raise NotImplementedError
 
   def _split_generators(self, dl_manager):
-    manual_dir = require_manual_dir(dl_manager.manual_dir, self.name,
+    try:
+      manual_dir = dl_manager.manual_dir
+    except AssertionError:  # TFDS's own check: missing or empty
+      manual_dir = getattr(dl_manager, '_manual_dir', None)
+    manual_dir = require_manual_dir(manual_dir, self.name,
                                     self.MANUAL_DOWNLOAD_INSTRUCTIONS)
     videos = self._videos(manual_dir)
     if not any(videos.values()):
