@@ -31,12 +31,13 @@ from simper_jax import augment
 from simper_jax import input_pipeline
 from simper_jax import metrics as metrics_lib
 from simper_jax import partitioning
+from simper_jax import physiology
 from simper_jax import writers
 
 _log = writers.log
 
 
-READOUTS = ('fft', 'fft_scaled', 'linear_probe')
+READOUTS = ('fft', 'fft_scaled', 'linear_probe', 'hr_fft')
 METRICS = ('mae', 'mape', 'rmse', 'pearson')
 
 
@@ -91,7 +92,7 @@ def extract_features(feature_fn, source, *, mesh, batch_size: int,
 
 def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
                     *, fps: float, band, train_split: str, folds: int,
-                    alphas, seed: int = 0
+                    alphas, seed: int = 0, unit: str = 'hz'
                     ) -> tuple[dict[str, Any], dict[str, Any]]:
   """Fits the readouts on ``train_split`` and scores every split.
 
@@ -101,6 +102,12 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
     fps, band: frame rate and the band (Hz) of the FFT readout and probe.
     train_split: where the harmonic scale and the probe are fitted.
     folds, alphas: the probe's cross-validation.
+    seed: the probe's fold assignment.
+    unit: of the targets, ``'hz'`` or ``'bpm'`` (heart rate: the FFT
+      readouts are converted to bpm, and ``hr_fft`` is added: the
+      rPPG-Toolbox heart rate of each series (detrend, band-pass,
+      periodogram), with ``metrics[split]['rppg']``: its MAE, RMSE, MAPE,
+      Pearson r and SNR with standard errors, ``physiology.hr_metrics``).
 
   Returns:
     ``(metrics, fitted)``: metrics[split][readout][metric], and the fitted
@@ -110,7 +117,11 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
   if train_split not in feats:
     raise ValueError(f'the readouts are fitted on {train_split!r}, which is '
                      f'not among the evaluated splits {sorted(feats)}.')
-  peaks = {s: metrics_lib.fft_peak_frequency(f, fps, band)
+  if unit not in ('hz', 'bpm'):
+    raise ValueError(f"data.target_unit must be 'hz' or 'bpm', got "
+                     f'{unit!r}.')
+  per_hz = 60.0 if unit == 'bpm' else 1.0
+  peaks = {s: per_hz * metrics_lib.fft_peak_frequency(f, fps, band)
            for s, f in feats.items()}
   scale = metrics_lib.fit_scale(peaks[train_split], ys[train_split])
   inputs = {s: metrics_lib.probe_features(f, fps, band)
@@ -131,8 +142,22 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
     preds[s] = {
         'fft': peaks[s], 'fft_scaled': scale * peaks[s],
         'linear_probe': probe.predict(inputs[s][:, blocks[chosen]])}
+    if unit == 'bpm':
+      preds[s]['hr_fft'] = np.array(
+          [physiology.hr_fft(x, fps, band) for x in feats[s]])
     out[s] = {r: metrics_lib.regression_metrics(p, ys[s])
               for r, p in preds[s].items()}
+    if unit == 'bpm' and len(ys[s]) >= 2:
+      try:
+        snr = [physiology.snr_db(x, y, fps, band)
+               for x, y in zip(feats[s], ys[s])]
+        note = None
+      except ValueError as e:  # e.g. windows too short to separate bins
+        snr, note = None, f'SNR not computed: {e}'
+      out[s]['rppg'] = physiology.hr_metrics(preds[s]['hr_fft'], ys[s],
+                                             snr=snr)
+      if note:
+        out[s]['rppg']['note'] = note
   fitted = {'scale': scale, 'probe': probe, 'probe_input': chosen,
             'probe_cv_mse': {n: float(np.min(f.cv_errors))
                              for n, f in fits.items()}}
@@ -159,6 +184,16 @@ def eval_sources(builder, config: ml_collections.ConfigDict
       out[f'{split}_heldout'], note = input_pipeline.select(
           source, ds, role='heldout', seed=config.seed)
       _log(f'Evaluation split {split}_heldout: {note}')
+  # Cross-dataset: other datasets' split, same pre-processing, scored with
+  # the readouts fitted here ("<name>_<split>").
+  cross = config.eval.get('cross_datasets', None) or {}
+  for name, manual_dir in dict(cross).items():
+    other = ds.copy_and_resolve_references()
+    other.name, other.manual_dir = name, manual_dir
+    other_builder = input_pipeline.prepare(other)
+    split = config.eval.get('cross_split', 'test')
+    input_pipeline.split_size(other_builder, split)
+    out[f'{name}_{split}'] = other_builder.as_data_source(split)
   return out
 
 
@@ -185,7 +220,8 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
   splits = list(feats)
   metrics, fitted = readout_metrics(
       feats, ys, fps=ds.fps, band=tuple(ev.band), train_split=ds.train_split,
-      folds=ev.probe_folds, alphas=ev.probe_alphas, seed=config.seed)
+      folds=ev.probe_folds, alphas=ev.probe_alphas, seed=config.seed,
+      unit=ds.get('target_unit', 'hz'))
   if jax.process_index() == 0:
     os.makedirs(out_dir, exist_ok=True)
     writers.write_json(os.path.join(out_dir, 'metrics.json'), {
@@ -254,20 +290,23 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
 
 
 def format_table(columns: list[tuple[str, dict[str, Any]]],
-                 split: str = 'test') -> str:
+                 split: str = 'test', unit: str = 'Hz') -> str:
   """A text table of ``split``'s readout metrics, one column per model.
 
   Args:
     columns: ``(name, metrics)`` pairs, metrics as returned by
       :func:`evaluate`.
     split: the split to show.
+    unit: of the targets (``Hz`` or ``bpm``).
   """
   head = f'{split + " split":14s} {"metric":8s}' + ''.join(
       f' {name:>12s}' for name, _ in columns)
   lines = [head, '-' * len(head)]
   for r in READOUTS:
+    if not all(r in m[split] for _, m in columns):
+      continue
     for k in METRICS:
       vals = ''.join(f' {m[split][r][k]:12.4f}' for _, m in columns)
-      unit = {'mape': '%'}.get(k, '' if k == 'pearson' else 'Hz')
-      lines.append(f'{r:14s} {k + (f" ({unit})" if unit else ""):8s}{vals}')
+      u = {'mape': '%'}.get(k, '' if k == 'pearson' else unit)
+      lines.append(f'{r:14s} {k + (f" ({u})" if u else ""):8s}{vals}')
   return '\n'.join(lines)

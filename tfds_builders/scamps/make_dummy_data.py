@@ -3,7 +3,7 @@
     python tfds_builders/scamps/make_dummy_data.py
 
 P000001 (train, 66 bpm), P000002 (validation, 90 bpm), P000003 (test,
-120 bpm): 24 frames at 30 fps of a 32x40 pulsing face, MATLAB v7.3.
+120 bpm): 48 frames at 30 fps of a 32x40 pulsing face, MATLAB v7.3.
 """
 
 import os
@@ -21,7 +21,7 @@ VIDEOS = (('P000001', 'train', 66.0), ('P000002', 'val', 90.0),
 
 def main():
   os.makedirs(HERE, exist_ok=True)
-  t = np.arange(24) / 30.0
+  t = np.arange(48) / 30.0
   for i, (name, _, hr) in enumerate(VIDEOS):
     frames = rppg_synthetic.face_frames(t, hr, height=32, width=40, noise=0,
                                         seed=i)
