@@ -28,6 +28,7 @@ import numpy as np
 from flax import nnx
 
 from simper_jax import augment
+from simper_jax import counting
 from simper_jax import input_pipeline
 from simper_jax import metrics as metrics_lib
 from simper_jax import partitioning
@@ -103,7 +104,10 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
     train_split: where the harmonic scale and the probe are fitted.
     folds, alphas: the probe's cross-validation.
     seed: the probe's fold assignment.
-    unit: of the targets, ``'hz'`` or ``'bpm'`` (heart rate: the FFT
+    unit: of the targets, ``'hz'``, ``'count'`` (repetitions: the FFT
+      readouts are cycles per example, and every readout also gets
+      ``mae_normalized`` and ``obo``, ``counting.count_metrics``) or
+      ``'bpm'`` (heart rate: the FFT
       readouts are converted to bpm, and ``hr_fft`` is added: the
       rPPG-Toolbox heart rate of each series (detrend, band-pass,
       periodogram), with ``metrics[split]['rppg']``: its MAE, RMSE, MAPE,
@@ -117,10 +121,13 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
   if train_split not in feats:
     raise ValueError(f'the readouts are fitted on {train_split!r}, which is '
                      f'not among the evaluated splits {sorted(feats)}.')
-  if unit not in ('hz', 'bpm'):
-    raise ValueError(f"data.target_unit must be 'hz' or 'bpm', got "
-                     f'{unit!r}.')
-  per_hz = 60.0 if unit == 'bpm' else 1.0
+  if unit not in ('hz', 'bpm', 'count'):
+    raise ValueError(f"data.target_unit must be 'hz', 'bpm' or 'count', "
+                     f'got {unit!r}.')
+  # Counts: each example spans exactly its repetitions, so the count is the
+  # number of cycles in the series = frequency x (frames / fps).
+  length = feats[train_split].shape[1]
+  per_hz = {'hz': 1.0, 'bpm': 60.0, 'count': length / fps}[unit]
   peaks = {s: per_hz * metrics_lib.fft_peak_frequency(f, fps, band)
            for s, f in feats.items()}
   scale = metrics_lib.fit_scale(peaks[train_split], ys[train_split])
@@ -147,6 +154,10 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
           [physiology.hr_fft(x, fps, band) for x in feats[s]])
     out[s] = {r: metrics_lib.regression_metrics(p, ys[s])
               for r, p in preds[s].items()}
+    if unit == 'count':  # + normalized MAE and off-by-one accuracy
+      for r, p in preds[s].items():
+        c = counting.count_metrics(p, ys[s])
+        out[s][r].update(mae_normalized=c['mae_normalized'], obo=c['obo'])
     if unit == 'bpm' and len(ys[s]) >= 2:
       try:
         snr = [physiology.snr_db(x, y, fps, band)
@@ -232,6 +243,10 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
                         'probe_input': fitted['probe_input'],
                         'probe_cv_mse': fitted['probe_cv_mse']},
         'num_clips': {s: len(ys[s]) for s in splits},
+        # What the build used and left out (e.g. Countix clips not found).
+        'dataset_report': {k: v for k, v in (builder.info.metadata or {})
+                           .items() if k in ('build_report',
+                                             'manifest_counts')},
         'model': label})
     np.savez_compressed(os.path.join(out_dir, 'features.npz'),
                         **{f'{s}_features': feats[s] for s in splits},
@@ -305,8 +320,11 @@ def format_table(columns: list[tuple[str, dict[str, Any]]],
   for r in READOUTS:
     if not all(r in m[split] for _, m in columns):
       continue
-    for k in METRICS:
+    extra = [k for k in ('mae_normalized', 'obo')
+             if all(k in m[split][r] for _, m in columns)]
+    for k in (*METRICS, *extra):
       vals = ''.join(f' {m[split][r][k]:12.4f}' for _, m in columns)
-      u = {'mape': '%'}.get(k, '' if k == 'pearson' else unit)
+      u = {'mape': '%'}.get(k, '' if k in ('pearson', 'mae_normalized',
+                                            'obo') else unit)
       lines.append(f'{r:14s} {k + (f" ({u})" if u else ""):8s}{vals}')
   return '\n'.join(lines)

@@ -74,12 +74,45 @@ def _rppg_builder(module: str):
   return make
 
 
+def _countix_builder(cfg: ml_collections.ConfigDict, data_dir):
+  """Countix: ``data.source`` ``'default'`` (real) or ``'synthetic'``.
+
+  Sizes other than a config's defaults give a self-describing config name.
+  """
+  from tfds_builders import countix  # pylint: disable=g-import-not-at-top
+  named = {c.name: c for c in countix.Builder.BUILDER_CONFIGS}
+  source = cfg.get('source', 'default')
+  if source not in named:
+    raise ValueError(f'data.source={source!r} is not a Countix config; '
+                     f'choose one of {sorted(named)}.')
+  base = named[source]
+  fields = ['num_frames', 'image_size'] + (
+      ['num_train', 'num_test', 'count_range'] if base.synthetic else [])
+  sizes = {k: cfg.get(k, getattr(base, k)) for k in fields}
+  sizes = {k: tuple(v) if k == 'count_range' else int(v)
+           for k, v in sizes.items()}
+  if all(getattr(base, k) == v for k, v in sizes.items()):
+    config = base
+  else:
+    short = {'num_frames': 't', 'image_size': 's', 'num_train': 'tr',
+             'num_test': 'te', 'count_range': 'c'}
+    name = base.name + ''.join(
+        f'_{short[k]}{"-".join(map(str, v)) if isinstance(v, tuple) else v}'
+        for k, v in sizes.items() if getattr(base, k) != v)
+    config = dataclasses.replace(
+        base, name=name, description=f'{base.description} Custom: {sizes}.',
+        **sizes)
+  return countix.Builder(config=config, data_dir=data_dir,
+                         file_format='array_record')
+
+
 # name -> (dataset config, data_dir) -> TFDS builder. New datasets join here.
 BUILDERS: dict[str, Callable[..., tfds.core.DatasetBuilder]] = {
     'rotating_digits': _rotating_digits_builder,
     'scamps': _rppg_builder('scamps'),
     'ubfc_rppg': _rppg_builder('ubfc_rppg'),
     'pure': _rppg_builder('pure'),
+    'countix': _countix_builder,
 }
 
 
@@ -115,7 +148,8 @@ def build(builder: tfds.core.DatasetBuilder, manual_dir: str = '') -> None:
   """``download_and_prepare`` (ArrayRecord), leaving nothing on failure.
 
   Raw data read from ``manual_dir`` for the datasets that need a manual
-  download. If the build fails, every file and folder it created under the
+  download (default ``<data_dir>/downloads/manual/<name>``). If the build
+  fails, every file and folder it created under the
   builder's data folder is removed before the error propagates.
   """
   top = os.path.dirname(os.path.dirname(os.path.dirname(builder.data_dir)))
@@ -125,8 +159,11 @@ def build(builder: tfds.core.DatasetBuilder, manual_dir: str = '') -> None:
   before = _tree(root)
   manual = os.path.expanduser(manual_dir) if manual_dir else None
   instructions = getattr(builder, 'MANUAL_DOWNLOAD_INSTRUCTIONS', None)
-  if instructions:  # check before TFDS creates any folder
+  needs_manual = getattr(builder, 'needs_manual_dir', lambda: True)()
+  if instructions and needs_manual:  # check before TFDS creates any folder
     from tfds_builders import rppg_common  # pylint: disable=g-import-not-at-top
+    # Not given: TFDS's conventional place, <data_dir>/downloads/manual/NAME.
+    manual = manual or os.path.join(top, 'downloads', 'manual', builder.name)
     rppg_common.require_manual_dir(manual, builder.name, instructions)
   print(f'Preparing {builder.info.full_name} in {builder.data_dir} ...',
         flush=True)

@@ -83,10 +83,10 @@ def main(argv):
     sys.exit(f'error: {e}')
   splits = {k: v.num_examples for k, v in builder.info.splits.items()}
   print(f'{builder.info.full_name} ready in {builder.data_dir}: {splits}')
-  report = builder.info.metadata.get('build_report') if (
-      builder.info.metadata is not None) else None
-  if report:
-    print('build report (also in metadata.json):', report)
+  meta = builder.info.metadata or {}
+  for key in ('build_report', 'manifest_counts'):
+    if key in meta:
+      print(f'{key} (also in metadata.json):', meta[key])
 
 
 if __name__ == '__main__':

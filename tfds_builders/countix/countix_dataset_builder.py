@@ -1,0 +1,405 @@
+"""Countix: repetition counting in Kinetics clips (Dwibedi et al., 2020).
+
+Two configs:
+
+- ``default``: the real Countix. ``manual_dir`` holds the annotation CSVs
+  ``countix_train.csv``, ``countix_val.csv``, ``countix_test.csv`` (columns
+  ``video_id,class,kinetics_start,kinetics_end,repetition_start,
+  repetition_end,count``; the test CSV has no ``class``) and the clips the
+  user downloaded, anywhere below it, named ``{video_id}.mp4`` or, in the
+  Kinetics convention, ``{video_id}_{start:06d}_{end:06d}.mp4``. A clip is
+  the Kinetics segment, starting at ``kinetics_start`` in the YouTube video,
+  so the repetition segment is ``[repetition_start - kinetics_start,
+  repetition_end - kinetics_start]`` seconds of it (set
+  ``clips_are_full_videos=True`` if you downloaded whole YouTube videos).
+  The segment is decoded (OpenCV), centre-cropped to a square, resized to
+  ``image_size`` and resampled to ``num_frames`` frames evenly spread over
+  it, so every example spans exactly its repetitions.
+  Many YouTube videos have disappeared: rows whose clip is not found,
+  cannot be decoded, or is shorter than the segment are never dropped
+  silently. The build prints found / missing counts per split and writes a
+  manifest (every row's status) to the dataset's ``metadata.json``
+  (``manifest``); evaluation copies the counts next to its results.
+- ``synthetic``: no download. Repetition videos made here: a shape that
+  moves back and forth or pulses a known number of times over the clip, at
+  a speed that varies within the clip; the count is exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+import re
+from typing import Any, Iterator
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from tfds_builders import rppg_common
+
+_VIDEO_ENCODING = tfds.features.Encoding.BYTES
+DataError = rppg_common.DataError
+
+_CSV = {'train': 'countix_train.csv', 'validation': 'countix_val.csv',
+        'test': 'countix_test.csv'}
+_COLUMNS = ('video_id', 'kinetics_start', 'kinetics_end', 'repetition_start',
+            'repetition_end', 'count')
+_KINETICS_NAME = re.compile(r'^(.+)_(\d{6})_(\d{6})$')
+
+_INSTRUCTIONS = """\
+Countix (https://sites.google.com/view/repnet) lists repetition segments of
+Kinetics-400 clips. Download the three annotation CSVs (countix_train.csv,
+countix_val.csv, countix_test.csv) from the RepNet page, and the Kinetics
+clips they name (e.g. with a Kinetics downloader such as
+https://github.com/cvdfoundation/kinetics-dataset, or yt-dlp plus ffmpeg
+for the [kinetics_start, kinetics_end] segment), named {video_id}.mp4 or
+{video_id}_{start:06d}_{end:06d}.mp4. Put the CSVs and the clips (any
+sub-folders) in one folder and pass it as --manual_dir (or
+--config.data.manual_dir). Without any download, try the built-in
+generator: --config=experiments/countix.py:synthetic.
+"""
+
+
+@dataclasses.dataclass(eq=False)
+class CountixConfig(tfds.core.BuilderConfig):
+  """Clip size and, for ``synthetic``, the generator's settings.
+
+  Attributes:
+    num_frames: frames per example, spread evenly over the repetitions.
+    image_size: side of the square frames.
+    clips_are_full_videos: the downloaded files are whole YouTube videos
+      (repetition times used as they are), not Kinetics clips.
+    synthetic: generate the videos (no ``manual_dir``).
+    num_train, num_test: synthetic clips per split (validation: num_test).
+    count_range: synthetic counts, inclusive integers.
+    seed: synthetic generator seed.
+  """
+  num_frames: int = 64
+  image_size: int = 112
+  clips_are_full_videos: bool = False
+  synthetic: bool = False
+  num_train: int = 800
+  num_test: int = 400
+  count_range: tuple[int, int] = (2, 12)
+  seed: int = 0
+
+  def __post_init__(self):
+    if int(self.num_frames) != self.num_frames or self.num_frames < 8:
+      raise ValueError(f'countix: num_frames must be an integer >= 8, got '
+                       f'{self.num_frames!r}.')
+    if int(self.image_size) != self.image_size or self.image_size < 8:
+      raise ValueError(f'countix: image_size must be an integer >= 8, got '
+                       f'{self.image_size!r}.')
+    lo, hi = self.count_range
+    if self.synthetic and (not 1 <= lo <= hi or 2 * hi >= self.num_frames):
+      raise ValueError(
+          f'countix: count_range {self.count_range} must satisfy 1 <= low '
+          f'<= high < num_frames / 2 = {self.num_frames / 2:g} (more '
+          'repetitions than that cannot be seen in the frames).')
+
+
+# ---------------------------------------------------------------- synthetic
+
+
+def synthetic_clip(rng: np.random.Generator, count: int, num_frames: int,
+                   size: int) -> tuple[np.ndarray, dict[str, Any]]:
+  """A clip with exactly ``count`` repetitions at a varying speed.
+
+  The phase runs ``2 pi count g(u)`` over the clip, ``u = k / num_frames``,
+  with ``g(u) = u + a sin(2 pi u) / (2 pi)``, ``|a| < 0.6``: monotone, from
+  0 to 1, so the speed changes within the clip (by up to 60 %) and the
+  number of cycles is exactly ``count``. The motion is one of a disc moving
+  back and forth (horizontally or vertically) or a disc pulsing in size, in
+  random colours on a random background with noise.
+
+  Returns:
+    ``([num_frames, size, size, 3] uint8, info)``.
+  """
+  import cv2  # pylint: disable=g-import-not-at-top
+  a = rng.uniform(-0.6, 0.6)
+  u = np.arange(num_frames) / num_frames
+  phase = 2 * np.pi * count * (u + a * np.sin(2 * np.pi * u) / (2 * np.pi))
+  phase = phase + rng.uniform(0, 2 * np.pi)
+  kind = ('move_x', 'move_y', 'pulse')[rng.integers(3)]
+  background = rng.integers(0, 120, 3)
+  colour = tuple(int(c) for c in rng.integers(130, 256, 3))
+  radius = size * rng.uniform(0.12, 0.2)
+  frames = np.empty((num_frames, size, size, 3), np.uint8)
+  for k, p in enumerate(phase):
+    frame = np.empty((size, size, 3), np.uint8)
+    frame[:] = background
+    cx = cy = size / 2
+    r = radius
+    if kind == 'move_x':
+      cx += 0.28 * size * math.sin(p)
+    elif kind == 'move_y':
+      cy += 0.28 * size * math.sin(p)
+    else:
+      r = radius * (1.0 + 0.6 * math.sin(p))
+    cv2.circle(frame, (int(round(cx)), int(round(cy))), max(1, int(round(r))),
+               colour, -1, lineType=cv2.LINE_AA)
+    noise = rng.normal(0, 4, frame.shape)
+    frames[k] = np.clip(frame + noise, 0, 255).astype(np.uint8)
+  return frames, {'kind': kind, 'warp': float(a)}
+
+
+# ---------------------------------------------------------------- real data
+
+
+def read_annotations(path: str, split: str) -> list[dict[str, Any]]:
+  """The rows of a Countix CSV, validated (``class`` optional)."""
+  if not os.path.isfile(path):
+    raise DataError(f'countix: {path} is missing (the {split} annotations).'
+                    f'\n{_INSTRUCTIONS}')
+  with open(path, newline='') as f:
+    reader = csv.DictReader(f)
+    missing = [c for c in _COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+      raise DataError(f'{path}: missing column(s) {missing}; found '
+                      f'{reader.fieldnames}. Expected the Countix layout '
+                      f'{",".join(_COLUMNS[:1] + ("class",) + _COLUMNS[1:])}.')
+    rows = []
+    for line, row in enumerate(reader, start=2):
+      try:
+        rec = {'video_id': row['video_id'].strip(),
+               'class': (row.get('class') or '').strip(),
+               'row_index': line - 2,
+               **{k: float(row[k]) for k in _COLUMNS[1:]}}
+      except (TypeError, ValueError) as e:
+        raise DataError(f'{path}, line {line}: not a valid Countix row '
+                        f'({e}): {row}') from e
+      if not (rec['repetition_end'] > rec['repetition_start']
+              and rec['count'] > 0):
+        raise DataError(f'{path}, line {line}: need repetition_end > '
+                        f'repetition_start and count > 0: {row}')
+      rows.append(rec)
+  return rows
+
+
+def index_clips(manual_dir: str) -> dict[str, list[tuple[str, float, float]]]:
+  """``video_id -> [(path, start, end)]`` for every ``.mp4`` below
+  ``manual_dir`` (start/end from a Kinetics-style name, else NaN)."""
+  out: dict[str, list] = {}
+  for root, _, files in os.walk(manual_dir):
+    for name in files:
+      stem, ext = os.path.splitext(name)
+      if ext.lower() != '.mp4':
+        continue
+      path = os.path.join(root, name)
+      match = _KINETICS_NAME.match(stem)
+      if match:
+        out.setdefault(match.group(1), []).append(
+            (path, float(match.group(2)), float(match.group(3))))
+      out.setdefault(stem, []).append((path, math.nan, math.nan))
+  return out
+
+
+def find_clip(clips, row) -> str | None:
+  """The clip of ``row``: its exact Kinetics segment, else ``video_id``."""
+  for path, start, end in clips.get(row['video_id'], ()):
+    if start == round(row['kinetics_start']) and end == round(
+        row['kinetics_end']):
+      return path
+  for path, start, _ in clips.get(row['video_id'], ()):
+    if math.isnan(start):
+      return path
+  return None
+
+
+def read_segment(path: str, start_s: float, end_s: float, num_frames: int,
+                 size: int) -> np.ndarray:
+  """``num_frames`` frames evenly spread over ``[start_s, end_s)`` of a
+  video, centre-cropped square and resized; only that segment is kept."""
+  import cv2  # pylint: disable=g-import-not-at-top
+  cap = cv2.VideoCapture(path)
+  if not cap.isOpened():
+    raise DataError(f'{path}: OpenCV cannot open this video.')
+  fps = float(cap.get(cv2.CAP_PROP_FPS))
+  if not fps > 0:
+    cap.release()
+    raise DataError(f'{path}: no frame rate in the file header.')
+  # Frame k is shown at k / fps; pick, for each output frame, the decoded
+  # frame nearest to the middle of its share of the segment.
+  want = start_s + (np.arange(num_frames) + 0.5) * (end_s - start_s) / (
+      num_frames)
+  idx = np.round(want * fps - 0.5).astype(np.int64).clip(min=0)
+  frames, k, j = {}, 0, 0
+  needed = set(idx.tolist())
+  last = max(needed)
+  while k <= last:
+    ok, frame = cap.read()
+    if not ok:
+      break
+    if k in needed:
+      h, w = frame.shape[:2]
+      side = min(h, w)
+      y0, x0 = (h - side) // 2, (w - side) // 2
+      crop = frame[y0:y0 + side, x0:x0 + side]
+      frames[k] = cv2.cvtColor(
+          cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA),
+          cv2.COLOR_BGR2RGB)
+    k += 1
+  cap.release()
+  del j
+  if last not in frames:
+    raise DataError(f'{path}: the video ends at frame {k} ({k / fps:.2f} '
+                    f's), before the repetition segment ends at '
+                    f'{end_s:.2f} s.')
+  return np.stack([frames[i] for i in idx])
+
+
+class Builder(tfds.core.GeneratorBasedBuilder):
+  """DatasetBuilder for Countix (real, manual download) and a synthetic
+  stand-in."""
+
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
+  BUILDER_CONFIGS = [
+      CountixConfig(name='default', description=(
+          'Countix from the user\'s Kinetics clips: 64 frames of 112x112 '
+          'spanning each repetition segment.')),
+      CountixConfig(name='synthetic', synthetic=True, description=(
+          'Generated repetition videos (no download): 64 frames of '
+          '112x112, 2-12 repetitions at a varying speed.')),
+  ]
+  DEFAULT_BUILDER_CONFIG_NAME = 'default'
+  MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
+
+  def __init__(self, *, file_format=None, **kwargs: Any):
+    super().__init__(file_format=file_format, **kwargs)
+    if file_format is None and not self.info.initialized:
+      self.info.set_file_format('array_record', override=True)
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    c = self.builder_config
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description=('Repetition counting: each example spans one '
+                     'repetition segment, resampled to a fixed number of '
+                     'frames; the target is the number of repetitions.'),
+        features=tfds.features.FeaturesDict({
+            'video': tfds.features.Tensor(
+                shape=(c.num_frames, c.image_size, c.image_size, 3),
+                dtype=np.uint8, encoding=_VIDEO_ENCODING,
+                doc='Frames spread evenly over the segment, RGB.'),
+            'count': tfds.features.Scalar(
+                dtype=np.float32, doc='Repetitions in the segment.'),
+            'duration_s': tfds.features.Scalar(
+                dtype=np.float32, doc='Length of the segment, seconds.'),
+            'fps': tfds.features.Scalar(
+                dtype=np.float32,
+                doc='Frames per second of the example (num_frames / '
+                'duration_s).'),
+            'video_id': tfds.features.Text(doc='YouTube id (or synthetic '
+                                           'id).'),
+            'class': tfds.features.Text(doc='Kinetics class ("" in test).'),
+            'row_index': tfds.features.Scalar(
+                dtype=np.int32, doc='Row of the split\'s CSV.'),
+        }),
+        supervised_keys=('video', 'count'),
+        homepage='https://sites.google.com/view/repnet',
+        citation=self.get_metadata().citation,
+        metadata=tfds.core.MetadataDict(),
+    )
+
+  def _split_generators(self, dl_manager):
+    c = self.builder_config
+    if c.synthetic:
+      return {'train': self._synthetic('train', c.num_train, 0),
+              'validation': self._synthetic('validation', c.num_test, 1),
+              'test': self._synthetic('test', c.num_test, 2)}
+    try:
+      manual_dir = dl_manager.manual_dir
+    except AssertionError:
+      manual_dir = getattr(dl_manager, '_manual_dir', None)
+    manual_dir = rppg_common.require_manual_dir(manual_dir, 'countix',
+                                                _INSTRUCTIONS)
+    rows = {s: read_annotations(os.path.join(manual_dir, f), s)
+            for s, f in _CSV.items()}
+    clips = index_clips(manual_dir)
+    manifest = {s: [] for s in rows}
+    plan = {s: [] for s in rows}
+    for split, split_rows in rows.items():
+      for row in split_rows:
+        path = find_clip(clips, row)
+        manifest[split].append({'row_index': row['row_index'],
+                                'video_id': row['video_id'],
+                                'status': 'found' if path else 'missing',
+                                'path': path})
+        if path:
+          plan[split].append((row, path))
+    found = sum(len(p) for p in plan.values())
+    for split in rows:
+      print(f'countix [{split}]: {len(plan[split])} of {len(rows[split])} '
+            f'clips found in {manual_dir} ({len(rows[split]) - len(plan[split])}'
+            ' missing; listed in metadata.json "manifest")', flush=True)
+    if not found:
+      raise DataError(
+          f'countix: none of the {sum(len(r) for r in rows.values())} clips '
+          f'listed in the CSVs was found below {manual_dir} (looked for '
+          f'{{video_id}}.mp4 and {{video_id}}_{{start:06d}}_{{end:06d}}.mp4)'
+          f'.\n{_INSTRUCTIONS}')
+    self._manifest = manifest
+    self.info.metadata['manifest'] = manifest
+    self.info.metadata['manifest_counts'] = self._counts()
+    return {split: self._real(split, plan[split]) for split in rows}
+
+  def needs_manual_dir(self) -> bool:
+    """Whether the build reads ``manual_dir`` (not for ``synthetic``)."""
+    return not self.builder_config.synthetic
+
+  def _generate_examples(self, examples):
+    """Unused: ``_split_generators`` returns the example iterators."""
+    yield from examples
+
+  def _counts(self):
+    out = {}
+    for split, entries in self._manifest.items():
+      status = [e['status'] for e in entries]
+      out[split] = {'rows': len(status),
+                    **{s: status.count(s) for s in sorted(set(status))}}
+    return out
+
+  def _real(self, split, plan) -> Iterator[tuple[str, dict]]:
+    c = self.builder_config
+    by_row = {e['row_index']: e for e in self._manifest[split]}
+    for row, path in plan:
+      offset = 0.0 if c.clips_are_full_videos else row['kinetics_start']
+      start = row['repetition_start'] - offset
+      end = row['repetition_end'] - offset
+      try:
+        video = read_segment(path, max(start, 0.0), end, c.num_frames,
+                             c.image_size)
+      except DataError as e:
+        by_row[row['row_index']]['status'] = 'unreadable'
+        by_row[row['row_index']]['error'] = str(e)
+        print(f'countix [{split}]: row {row["row_index"]} not used: {e}',
+              flush=True)
+        continue
+      duration = end - max(start, 0.0)
+      self.info.metadata['manifest_counts'] = self._counts()
+      yield f'{split}/{row["row_index"]:06d}', {
+          'video': video, 'count': np.float32(row['count']),
+          'duration_s': np.float32(duration),
+          'fps': np.float32(c.num_frames / duration),
+          'video_id': row['video_id'], 'class': row['class'],
+          'row_index': np.int32(row['row_index'])}
+    self.info.metadata['manifest'] = self._manifest
+    self.info.metadata['manifest_counts'] = self._counts()
+
+  def _synthetic(self, split, n, stream) -> Iterator[tuple[str, dict]]:
+    c = self.builder_config
+    rng = np.random.default_rng((c.seed, stream))
+    lo, hi = c.count_range
+    for i in range(n):
+      count = int(rng.integers(lo, hi + 1))
+      video, _ = synthetic_clip(rng, count, c.num_frames, c.image_size)
+      duration = float(rng.uniform(2.0, 8.0))
+      yield f'{split}/{i:06d}', {
+          'video': video, 'count': np.float32(count),
+          'duration_s': np.float32(duration),
+          'fps': np.float32(c.num_frames / duration),
+          'video_id': f'synthetic_{split}_{i:06d}', 'class': '',
+          'row_index': np.int32(i)}
