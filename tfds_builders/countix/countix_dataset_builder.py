@@ -74,6 +74,7 @@ class CountixConfig(tfds.core.BuilderConfig):
     synthetic: generate the videos (no ``manual_dir``).
     num_train, num_test: synthetic clips per split (validation: num_test).
     count_range: synthetic counts, inclusive integers.
+    speed_variation: synthetic speed change within a clip (relative).
     seed: synthetic generator seed.
   """
   num_frames: int = 64
@@ -83,6 +84,7 @@ class CountixConfig(tfds.core.BuilderConfig):
   num_train: int = 800
   num_test: int = 400
   count_range: tuple[int, int] = (2, 12)
+  speed_variation: float = 0.25
   seed: int = 0
 
   def __post_init__(self):
@@ -104,13 +106,15 @@ class CountixConfig(tfds.core.BuilderConfig):
 
 
 def synthetic_clip(rng: np.random.Generator, count: int, num_frames: int,
-                   size: int) -> tuple[np.ndarray, dict[str, Any]]:
+                   size: int, speed_variation: float = 0.25
+                   ) -> tuple[np.ndarray, dict[str, Any]]:
   """A clip with exactly ``count`` repetitions at a varying speed.
 
   The phase runs ``2 pi count g(u)`` over the clip, ``u = k / num_frames``,
-  with ``g(u) = u + a sin(2 pi u) / (2 pi)``, ``|a| < 0.6``: monotone, from
-  0 to 1, so the speed changes within the clip (by up to 60 %) and the
-  number of cycles is exactly ``count``. The motion is one of a disc moving
+  with ``g(u) = u + a sin(2 pi u) / (2 pi)``, ``|a| <= speed_variation <
+  1``: monotone, from 0 to 1, so the speed changes within the clip (by up to
+  ``speed_variation``, relative) and the number of cycles is exactly
+  ``count``; the clip's motion is periodic over its length. The motion is one of a disc moving
   back and forth (horizontally or vertically) or a disc pulsing in size, in
   random colours on a random background with noise.
 
@@ -118,7 +122,10 @@ def synthetic_clip(rng: np.random.Generator, count: int, num_frames: int,
     ``([num_frames, size, size, 3] uint8, info)``.
   """
   import cv2  # pylint: disable=g-import-not-at-top
-  a = rng.uniform(-0.6, 0.6)
+  if not 0 <= speed_variation < 1:
+    raise ValueError(f'speed_variation must be in [0, 1), got '
+                     f'{speed_variation!r}.')
+  a = rng.uniform(-speed_variation, speed_variation)
   u = np.arange(num_frames) / num_frames
   phase = 2 * np.pi * count * (u + a * np.sin(2 * np.pi * u) / (2 * np.pi))
   phase = phase + rng.uniform(0, 2 * np.pi)
@@ -395,7 +402,8 @@ class Builder(tfds.core.GeneratorBasedBuilder):
     lo, hi = c.count_range
     for i in range(n):
       count = int(rng.integers(lo, hi + 1))
-      video, _ = synthetic_clip(rng, count, c.num_frames, c.image_size)
+      video, _ = synthetic_clip(rng, count, c.num_frames, c.image_size,
+                                c.speed_variation)
       duration = float(rng.uniform(2.0, 8.0))
       yield f'{split}/{i:06d}', {
           'video': video, 'count': np.float32(count),

@@ -1,0 +1,151 @@
+"""Countix: the builder on its dummy data (real CSV layout, tiny .mp4 clips,
+rows without a clip), the synthetic generator, and the three behaviours of
+``python -m simper_jax.main --config=experiments/countix.py``."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from simper_jax import input_pipeline
+from tfds_builders import countix
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_DUMMY = os.path.join(_ROOT, 'tfds_builders', 'countix', 'dummy_data')
+
+
+def _build(tmp_path, **kw):
+  cfg = countix.CountixConfig(name='t', **kw)
+  builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
+  input_pipeline.build(builder, '' if cfg.synthetic else _DUMMY)
+  return builder
+
+
+def test_dummy_data_manifest_counts_found_and_missing(tmp_path, capsys):
+  builder = _build(tmp_path, num_frames=16, image_size=16)
+  sizes = {k: v.num_examples for k, v in builder.info.splits.items()}
+  assert sizes == {'train': 2, 'validation': 1, 'test': 1}
+  counts = builder.info.metadata['manifest_counts']
+  assert counts['train'] == {'rows': 3, 'found': 2, 'missing': 1}
+  assert counts['test'] == {'rows': 2, 'found': 1, 'missing': 1}
+  missing = [e['video_id'] for e in builder.info.metadata['manifest']['train']
+             if e['status'] == 'missing']
+  assert missing == ['ccccccccccc']
+  out = capsys.readouterr().out
+  assert 'countix [train]: 2 of 3 clips found' in out
+  assert 'countix [test]: 1 of 2 clips found' in out
+  train = builder.as_data_source('train')
+  ex = {train[i]['video_id']: train[i] for i in range(len(train))}
+  a = ex[b'aaaaaaaaaaa' if isinstance(next(iter(ex)), bytes)
+         else 'aaaaaaaaaaa']
+  assert a['video'].shape == (16, 16, 16, 3) and a['count'] == 3
+  assert a['duration_s'] == pytest.approx(3.0)  # 20.5 .. 23.5 s
+  assert a['fps'] == pytest.approx(16 / 3.0)
+  test = builder.as_data_source('test')[0]
+  assert test['class'] in (b'', '')  # the test CSV has no class
+
+
+def test_segment_is_cut_relative_to_the_kinetics_start(tmp_path):
+  # Clip 'aaaaaaaaaaa' (kinetics 20-24 s) has the disc still at x = 20
+  # before 20.5 s and after 23.5 s and moving 3 times in between: the
+  # segment read from it must show exactly 3 cycles of the x position.
+  frames = countix.read_segment(
+      os.path.join(_DUMMY, 'clips', 'aaaaaaaaaaa.mp4'), 0.5, 3.5, 30, 40)
+  # The disc is bright; its x centre of mass per frame, 40x40 crop of 32x40
+  # (centre-cropped to 32x32 first).
+  bright = frames.astype(float).sum(-1) > 400
+  xs = np.array([np.nonzero(b)[1].mean() for b in bright])
+  x = xs - xs.mean()
+  crossings = int(np.sum((x[:-1] < 0) & (x[1:] >= 0)))
+  assert crossings == 3  # upward zero crossings: one per cycle
+
+
+def test_synthetic_clips_repeat_exactly_count_times():
+  # Count the cycles of the motion directly: upward crossings of the
+  # mid-level of the disc's position (or area, when it pulses), taken
+  # cyclically (the motion is periodic over the clip).
+  rng = np.random.default_rng(0)
+  kinds = set()
+  for count in (2, 5, 9):
+    for _ in range(4):
+      video, info = countix.synthetic_clip(rng, count, 64, 40,
+                                           speed_variation=0.6)
+      kinds.add(info['kind'])
+      img = video.astype(float).mean(-1)
+      w = np.maximum(img - np.median(img, axis=(1, 2), keepdims=True) - 20,
+                     0)
+      if info['kind'] == 'pulse':
+        s = (w > 0).sum(axis=(1, 2)).astype(float)
+      else:
+        grid = np.arange(40, dtype=float)
+        prof = w.sum(1) if info['kind'] == 'move_x' else w.sum(2)
+        s = (prof * grid).sum(1) / prof.sum(1)
+      level = (s.max() + s.min()) / 2
+      up = (s < level) & (np.roll(s, -1) >= level)
+      assert int(up.sum()) == count, (count, info)
+  assert kinds == {'move_x', 'move_y', 'pulse'}
+
+
+def test_synthetic_config_needs_no_manual_dir(tmp_path):
+  builder = _build(tmp_path, synthetic=True, num_frames=16, image_size=16,
+                   num_train=4, num_test=2, count_range=(2, 5))
+  assert builder.info.splits['train'].num_examples == 4
+  counts = [builder.as_data_source('test')[i]['count'] for i in range(2)]
+  assert all(2 <= c <= 5 for c in counts)
+
+
+def test_bad_csv_is_named(tmp_path):
+  raw = tmp_path / 'raw'
+  raw.mkdir()
+  for name in ('countix_train.csv', 'countix_val.csv', 'countix_test.csv'):
+    (raw / name).write_text('video_id,count\nabc,3\n')
+  cfg = countix.CountixConfig(name='t', num_frames=16, image_size=16)
+  builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
+  with pytest.raises(countix.countix_dataset_builder.DataError,
+                     match='countix_train.csv: missing column'):
+    input_pipeline.build(builder, str(raw))
+  assert not (tmp_path / 'tfds' / 'countix').exists()
+
+
+def _main(*args, env=None):
+  return subprocess.run(
+      [sys.executable, '-m', 'simper_jax.main', *args], capture_output=True,
+      text=True, cwd=_ROOT, timeout=600,
+      env={**os.environ, 'JAX_PLATFORMS': 'cpu', 'XLA_FLAGS': '', **(env or
+                                                                    {})})
+
+
+def test_countix_command_without_data_is_one_clear_message(tmp_path):
+  data_dir = tmp_path / 'tfds'
+  r = _main('--config=experiments/countix.py', f'--workdir={tmp_path / "w"}',
+            f'--config.data.data_dir={data_dir}')
+  assert r.returncode == 1
+  assert 'Traceback' not in r.stderr
+  err = r.stderr[r.stderr.index('error:'):]
+  where = os.path.join(str(data_dir), 'downloads', 'manual', 'countix')
+  assert where in err and 'does not exist' in err
+  assert 'countix_train.csv' in err and 'https://' in err
+  assert ':synthetic' in err
+
+
+@pytest.mark.slow
+def test_countix_smoke_trains_on_dummy_clips_and_reports_n(tmp_path):
+  r = _main('--config=experiments/countix.py:smoke',
+            f'--workdir={tmp_path / "w"}',
+            f'--config.data.data_dir={tmp_path / "tfds"}')
+  assert r.returncode == 0, r.stderr[-3000:]
+  with open(tmp_path / 'w' / 'eval' / 'metrics.json') as f:
+    metrics = json.load(f)
+  assert metrics['num_clips'] == {'train': 2, 'test': 1}
+  report = metrics['dataset_report']['manifest_counts']
+  assert report['test'] == {'rows': 2, 'found': 1, 'missing': 1}
+  for readout in ('fft', 'fft_scaled', 'linear_probe'):
+    m = metrics['test'][readout]
+    assert math.isfinite(m['mae']) and 0 <= m['obo'] <= 1
+  assert 'obo' in r.stdout  # the printed table
