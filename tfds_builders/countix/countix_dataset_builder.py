@@ -114,9 +114,9 @@ def synthetic_clip(rng: np.random.Generator, count: int, num_frames: int,
   with ``g(u) = u + a sin(2 pi u) / (2 pi)``, ``|a| <= speed_variation <
   1``: monotone, from 0 to 1, so the speed changes within the clip (by up to
   ``speed_variation``, relative) and the number of cycles is exactly
-  ``count``; the clip's motion is periodic over its length. The motion is one of a disc moving
-  back and forth (horizontally or vertically) or a disc pulsing in size, in
-  random colours on a random background with noise.
+  ``count``; the clip's motion is periodic over its length. The motion is
+  a disc moving back and forth (horizontally or vertically) or a disc
+  pulsing in size, in random colours on a random background with noise.
 
   Returns:
     ``([num_frames, size, size, 3] uint8, info)``.
@@ -339,9 +339,10 @@ class Builder(tfds.core.GeneratorBasedBuilder):
           plan[split].append((row, path))
     found = sum(len(p) for p in plan.values())
     for split in rows:
-      print(f'countix [{split}]: {len(plan[split])} of {len(rows[split])} '
-            f'clips found in {manual_dir} ({len(rows[split]) - len(plan[split])}'
-            ' missing; listed in metadata.json "manifest")', flush=True)
+      n, k = len(rows[split]), len(plan[split])
+      print(f'countix [{split}]: {k} of {n} clips found in {manual_dir} '
+            f'({n - k} missing; listed in metadata.json "manifest")',
+            flush=True)
     if not found:
       raise DataError(
           f'countix: none of the {sum(len(r) for r in rows.values())} clips '
