@@ -7,6 +7,7 @@ import ml_collections
 from flax import nnx
 
 from simper_jax.models import cnn3d
+from simper_jax.models import r3d
 from simper_jax.models import tscan
 
 _DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16,
@@ -37,5 +38,16 @@ def create(cfg: ml_collections.ConfigDict, *, in_channels: int,
         dropout=cfg.get('dropout', 0.0),
         dense_dropout=cfg.get('dense_dropout', None),
         dtype=_DTYPES[dtype], rngs=rngs)
+  if cfg.name == 'r3d18':
+    # Absent fields take R3D-18's defaults (widths 64/128/256/512, two
+    # blocks per stage, 3x7x7 stem); no temporal striding (see r3d.py).
+    return r3d.R3D18(
+        in_channels=in_channels,
+        widths=tuple(cfg.get('widths', None) or r3d.DEFAULT_WIDTHS),
+        blocks_per_stage=tuple(cfg.get('blocks_per_stage', None)
+                               or r3d.DEFAULT_BLOCKS),
+        stem_kernel=tuple(cfg.get('stem_kernel', None) or (3, 7, 7)),
+        conv_impl=cfg.get('conv_impl', 'auto'), dtype=_DTYPES[dtype],
+        bn_momentum=cfg.get('bn_momentum', 0.9), rngs=rngs)
   raise ValueError(f'unknown model.name {cfg.name!r}; choose one of '
-                   "['cnn3d', 'tscan'].")
+                   "['cnn3d', 'r3d18', 'tscan'].")
