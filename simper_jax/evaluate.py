@@ -50,14 +50,18 @@ def make_feature_fn(model: nnx.Module, mesh, out_size):
 
   @jax.jit
   def features(state, clips):
-    x = augment.resize_frames(clips.astype(jnp.float32) / 255.0, out_size)
+    x = clips.astype(jnp.float32)
+    if jnp.issubdtype(clips.dtype, jnp.integer):
+      x = x / 255.0
+    x = augment.resize_frames(x, out_size)
     return nnx.merge(graphdef, state)(x)
 
   return lambda clips: features(state, clips)
 
 
 def extract_features(feature_fn, source, *, mesh, batch_size: int,
-                     target: str) -> tuple[np.ndarray, np.ndarray]:
+                     target: str, video_key: str = 'video',
+                     normalize: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
   """Features and targets of every example of ``source``, in order.
 
   Returns:
@@ -66,9 +70,10 @@ def extract_features(feature_fn, source, *, mesh, batch_size: int,
   feats, targets = [], []
   n = len(source)
   for batch, valid in input_pipeline.eval_batches(
-      source, global_batch_size=batch_size, keys=('video', target)):
+      source, global_batch_size=batch_size, keys=(video_key, target)):
     glob = partitioning.shard_batch(
-        {'clip': batch['video'], 'y': batch[target].astype(np.float32),
+        {'clip': input_pipeline.clip_array(batch[video_key], normalize),
+         'y': batch[target].astype(np.float32),
          'valid': valid}, mesh)
     out = {'f': feature_fn(glob['clip']), 'y': glob['y'],
            'valid': glob['valid']}
@@ -103,7 +108,8 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
     train_split: where the harmonic scale and the probe are fitted.
     folds, alphas: the probe's cross-validation.
     seed: the probe's fold assignment.
-    unit: of the targets, ``'hz'``, ``'count'`` (repetitions: the FFT
+    unit: of the targets, ``'hz'``, ``'kelvin'`` (not a rate: the probe
+      only), ``'count'`` (repetitions: the FFT
       readouts are cycles per example, and every readout also gets
       ``mae_normalized`` and ``obo``, ``counting.count_metrics``) or
       ``'bpm'`` (heart rate: the FFT
@@ -120,16 +126,20 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
   if train_split not in feats:
     raise ValueError(f'the readouts are fitted on {train_split!r}, which is '
                      f'not among the evaluated splits {sorted(feats)}.')
-  if unit not in ('hz', 'bpm', 'count'):
-    raise ValueError(f"data.target_unit must be 'hz', 'bpm' or 'count', "
-                     f'got {unit!r}.')
+  if unit not in ('hz', 'bpm', 'count', 'kelvin'):
+    raise ValueError(f"data.target_unit must be 'hz', 'bpm', 'count' or "
+                     f"'kelvin', got {unit!r}.")
   # Counts: each example spans exactly its repetitions, so the count is the
-  # number of cycles in the series = frequency x (frames / fps).
+  # number of cycles in the series = frequency x (frames / fps). A target
+  # that is not a rate (LST in kelvin) has no FFT readout: probe only.
   length = feats[train_split].shape[1]
-  per_hz = {'hz': 1.0, 'bpm': 60.0, 'count': length / fps}[unit]
-  peaks = {s: per_hz * metrics_lib.fft_peak_frequency(f, fps, band)
-           for s, f in feats.items()}
-  scale = metrics_lib.fit_scale(peaks[train_split], ys[train_split])
+  per_hz = {'hz': 1.0, 'bpm': 60.0, 'count': length / fps}.get(unit)
+  if per_hz is not None:
+    peaks = {s: per_hz * metrics_lib.fft_peak_frequency(f, fps, band)
+             for s, f in feats.items()}
+    scale = metrics_lib.fit_scale(peaks[train_split], ys[train_split])
+  else:
+    scale = float('nan')
   inputs = {s: metrics_lib.probe_features(f, fps, band)
             for s, f in feats.items()}
   length = feats[train_split].shape[1]
@@ -145,9 +155,10 @@ def readout_metrics(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
   probe = fits[chosen]
   preds, out = {}, {}
   for s in feats:
-    preds[s] = {
-        'fft': peaks[s], 'fft_scaled': scale * peaks[s],
-        'linear_probe': probe.predict(inputs[s][:, blocks[chosen]])}
+    preds[s] = {'linear_probe': probe.predict(inputs[s][:, blocks[chosen]])}
+    if per_hz is not None:
+      preds[s] = {'fft': peaks[s], 'fft_scaled': scale * peaks[s],
+                  **preds[s]}
     if unit == 'bpm':
       preds[s]['hr_fft'] = np.array(
           [physiology.hr_fft(x, fps, band) for x in feats[s]])
@@ -227,7 +238,8 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
          f'split ({len(source)} clips)')
     feats[split], ys[split] = extract_features(
         feature_fn, source, mesh=mesh, batch_size=ev.batch_size,
-        target=ds.target)
+        target=ds.target, video_key=ds.get('video_key', 'video'),
+        normalize=tuple(ds.get('input_normalize', ())))
   splits = list(feats)
   metrics, fitted = readout_metrics(
       feats, ys, fps=ds.fps, band=tuple(ev.band), train_split=ds.train_split,
@@ -282,6 +294,8 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
               ylabel='PC 2')
   lo, hi = float(np.min(y)), float(np.max(y))
   for name, marker in (('linear_probe', 'x'), ('fft_scaled', 'o')):
+    if name not in preds:
+      continue
     axes[1].scatter(y, preds[name], s=4, marker=marker, alpha=0.4,
                     label=name)
   axes[1].plot([lo, hi], [lo, hi], 'k--', lw=1)

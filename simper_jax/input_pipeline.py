@@ -106,6 +106,11 @@ def _countix_builder(cfg: ml_collections.ConfigDict, data_dir):
                          file_format='array_record')
 
 
+def _lst_builder(cfg: ml_collections.ConfigDict, data_dir):
+  from tfds_builders import lst  # pylint: disable=g-import-not-at-top
+  return lst.builder_for(cfg, data_dir)
+
+
 # name -> (dataset config, data_dir) -> TFDS builder. New datasets join here.
 BUILDERS: dict[str, Callable[..., tfds.core.DatasetBuilder]] = {
     'rotating_digits': _rotating_digits_builder,
@@ -113,6 +118,7 @@ BUILDERS: dict[str, Callable[..., tfds.core.DatasetBuilder]] = {
     'ubfc_rppg': _rppg_builder('ubfc_rppg'),
     'pure': _rppg_builder('pure'),
     'countix': _countix_builder,
+    'lst': _lst_builder,
 }
 
 
@@ -277,15 +283,34 @@ def select(source, cfg: ml_collections.ConfigDict, *, role: str,
   return Subset(source, keep), '; '.join(notes)
 
 
+def clip_array(value, normalize=()) -> np.ndarray:
+  """An example's clip as the model reads it.
+
+  Integer videos stay uint8 (the model divides by 255 on device). Float
+  inputs (e.g. land-surface temperature in kelvin) become float32,
+  standardized per channel with ``normalize = (offsets, scales)`` when
+  given (``data.input_normalize``).
+  """
+  x = np.asarray(value)
+  if np.issubdtype(x.dtype, np.integer):
+    return x.astype(np.uint8)
+  x = x.astype(np.float32)
+  if normalize:
+    offset, scale = (np.asarray(v, np.float32) for v in normalize)
+    x = (x - offset) / scale
+  return x
+
+
 @dataclasses.dataclass(frozen=True)
 class _SelectClip(grain.transforms.Map):
-  """Keeps the raw uint8 clip, and the label only when asked (supervised
-  training): self-supervised pretraining never sees a label."""
+  """Keeps the clip, and the label only when asked (supervised training):
+  self-supervised pretraining never sees a label."""
   video_key: str = 'video'
   label_key: str | None = None
+  normalize: tuple = ()
 
   def map(self, example):
-    out = {'clip': np.asarray(example[self.video_key], np.uint8)}
+    out = {'clip': clip_array(example[self.video_key], self.normalize)}
     if self.label_key:
       out['label'] = np.float32(example[self.label_key])
     return out
@@ -303,7 +328,8 @@ def per_host_batch_size(global_batch_size: int) -> int:
 def train_loader(source, *, global_batch_size: int, seed: int,
                  process_index: int | None = None,
                  process_count: int | None = None,
-                 label_key: str | None = None) -> grain.DataLoader:
+                 label_key: str | None = None, video_key: str = 'video',
+                 normalize: tuple = ()) -> grain.DataLoader:
   """An endless, shuffled, per-process grain loader of raw-clip batches.
 
   Args:
@@ -314,6 +340,8 @@ def train_loader(source, *, global_batch_size: int, seed: int,
     process_index, process_count: this process's shard (default: JAX's).
     label_key: also yield this feature as ``label`` float32 (supervised
       methods only).
+    video_key: the clip's feature (``video``; ``patches`` for LST).
+    normalize: per-channel ``(offsets, scales)`` for float clips.
 
   Returns:
     A ``grain.DataLoader``; ``iter(loader)`` yields ``{'clip': uint8
@@ -339,7 +367,8 @@ def train_loader(source, *, global_batch_size: int, seed: int,
       num_epochs=None, seed=seed)
   return grain.DataLoader(
       data_source=source, sampler=sampler,
-      operations=[_SelectClip(label_key=label_key),
+      operations=[_SelectClip(video_key=video_key, label_key=label_key,
+                              normalize=tuple(normalize)),
                   grain.transforms.Batch(per_host, drop_remainder=True)],
       worker_count=0)
 

@@ -72,7 +72,7 @@ def main(argv):
                 results['eval'])]
     if 'eval_init' in results:
       columns.append(('untrained', results['eval_init']))
-    unit = {'bpm': 'bpm', 'count': 'reps'}.get(
+    unit = {'bpm': 'bpm', 'count': 'reps', 'kelvin': 'K'}.get(
         config.data.get('target_unit', 'hz'), 'Hz')
     print(evaluate.format_table(columns, config.data.eval_splits[-1], unit))
     out = os.path.join(os.path.abspath(_WORKDIR.value), 'eval')

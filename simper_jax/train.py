@@ -323,7 +323,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   train_source, subset_note = input_pipeline.select(
       builder.as_data_source(config.data.train_split), config.data,
       role='train', seed=config.seed)
-  clip_shape = builder.info.features['video'].shape
+  clip_shape = builder.info.features[config.data.get('video_key',
+                                                     'video')].shape
   _check_config(config, method_cfg, clip_shape[0], mesh)
   steps_per_epoch, total = num_train_steps(config, len(train_source))
   if config.eval.init_only:
@@ -338,7 +339,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
       train_source, global_batch_size=config.batch_size, seed=config.seed,
-      label_key=config.data.target if method.NEEDS_LABELS else None)
+      label_key=config.data.target if method.NEEDS_LABELS else None,
+      video_key=config.data.get('video_key', 'video'),
+      normalize=tuple(config.data.get('input_normalize', ())))
   data_iter = iter(loader)
   start = 0
   if total and ckpt.latest_step() is not None:

@@ -185,3 +185,15 @@ def test_select_refuses_bad_settings(kw, match):
   role = 'heldout' if 'holdout_band' in kw else 'train'
   with pytest.raises(ValueError, match=match):
     input_pipeline.select(_Source(10), _data_cfg(**kw), role=role, seed=0)
+
+
+def test_clip_array_keeps_uint8_and_standardizes_floats():
+  video = np.arange(24, dtype=np.uint8).reshape(2, 2, 3, 2)
+  assert input_pipeline.clip_array(video).dtype == np.uint8
+  patches = np.zeros((2, 1, 1, 2), np.float64)
+  patches[..., 0] = [[[300.0]], [[270.0]]]
+  patches[..., 1] = 1.0
+  out = input_pipeline.clip_array(patches, ((290.0, 0.0), (20.0, 1.0)))
+  assert out.dtype == np.float32
+  np.testing.assert_allclose(out[:, 0, 0, 0], [0.5, -1.0])
+  np.testing.assert_allclose(out[..., 1], 1.0)
