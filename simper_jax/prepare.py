@@ -4,13 +4,16 @@ r"""Prepares a dataset of the project (ArrayRecord, no TensorFlow).
         [--builder_config=image_size=72,chunk_length=180]
 
 ``NAME`` is one of ``simper_jax.input_pipeline.BUILDERS``
-(``rotating_digits``, ``scamps``, ``ubfc_rppg``, ``pure``). The heart-rate
-datasets read the raw data the user downloaded into ``--manual_dir`` (each
+(``rotating_digits``, ``scamps``, ``ubfc_rppg``, ``pure``, ``countix``,
+``lst``). The datasets other than RotatingDigits (and Countix's
+``source=synthetic``) read the raw data the user downloaded into
+``--manual_dir`` (default ``DATA_DIR/downloads/manual/NAME``; each
 builder's ``MANUAL_DOWNLOAD_INSTRUCTIONS`` say where to get it and how to
 lay it out). ``--builder_config`` sets the builder's options as
 ``key=value`` pairs (the same names as a config's ``data`` section:
 ``image_size``, ``chunk_length`` for heart rate; ``source``,
-``train_per_class``, ... for RotatingDigits). Training calls the same code
+``num_frames``, ``image_size`` for Countix; ``window_hours``, ``patch``,
+... for LST; ``source``, ``train_per_class``, ... for RotatingDigits). Training calls the same code
 when its data is missing (``input_pipeline.prepare``).
 
 When the raw data is absent or malformed: one message naming the missing or
