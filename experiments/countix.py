@@ -37,25 +37,16 @@ import os
 
 import ml_collections
 
+from simper_jax import config_common
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   """The config for ``arg``: comma-separated variants (see the docstring)."""
-  variants, method = [], 'simper'
-  for v in (arg or '').split(','):
-    if v.startswith('method='):
-      method = v[len('method='):]
-    elif v:
-      variants.append(v)
-  known = {'synthetic', 'smoke', 'init_only'}
-  unknown = sorted(set(variants) - known)
-  if unknown:
-    raise ValueError(f'countix: unknown variant(s) {unknown}; choose from '
-                     f'{sorted(known)} and method=NAME.')
-
-  c = ml_collections.ConfigDict()
-  c.seed = 0
+  variants, method = config_common.parse_variants(
+      'countix', arg, {'synthetic', 'smoke', 'init_only'})
+  c = config_common.base(method)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = 'countix'
@@ -88,51 +79,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.dtype = 'float32'
   c.model.bn_momentum = 0.9
 
-  c.method = ml_collections.ConfigDict()
-  c.method.name = method
-  c.method.num_speeds = 8
   c.method.num_frames = 32  # (32 - 1) x 2.0 <= 64 - 1
-  c.method.speed_range = (0.5, 2.0)
-  c.method.out_size = ()
-  c.method.similarity = 'mxcorr'
-  c.method.feature_temperature = 1.0
-  c.method.label_kernel = 'l1'
-  c.method.label_temperature = 0.1
   c.method.band = (0.25, 8.0)  # Hz at the nominal fps: up to Nyquist
-  c.method.proj_hidden = 128
-  c.method.proj_dim = 64
-  c.method.temperature = 0.1
-  c.method.ema = 0.99
-  c.method.queue_size = 256
-  c.method.supervised_loss = 'mae'
-
-  c.batch_size = 8
   c.num_epochs = 50.0
-  c.num_train_steps = -1
-
-  c.optim = ml_collections.ConfigDict()
-  c.optim.name = 'adam'
-  c.optim.learning_rate = 1e-3
-  c.optim.schedule = 'cosine'
-  c.optim.decay_epochs = (30.0, 40.0)
-  c.optim.decay_factors = (0.1, 0.01)
-  c.optim.warmup_steps = 0
-  c.optim.weight_decay = 0.0
-  c.optim.grad_clip_norm = 1.0
-
-  c.log_every_steps = 50
-  c.checkpoint_every_steps = 500
-  c.keep_checkpoints = 3
-
-  c.eval = ml_collections.ConfigDict()
-  c.eval.init_only = False
-  c.eval.compare_init = True
-  c.eval.batch_size = 16
   # Hz at the nominal fps: from 1 cycle per segment to Nyquist.
   c.eval.band = (c.data.fps / c.data.num_frames, c.data.fps / 2)
-  c.eval.probe_folds = 5
-  c.eval.probe_alphas = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)
-  c.eval.num_spectra = 6
 
   if 'synthetic' in variants:
     c.data.source = 'synthetic'
@@ -150,7 +101,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.optim.learning_rate = 3e-3
     c.log_every_steps = 25
     c.checkpoint_every_steps = 100
-    c.eval.batch_size = 25
+    c.eval.batch_size = 32
   if 'smoke' in variants:
     c.data.manual_dir = os.path.join(_ROOT, 'tfds_builders', 'countix',
                                      'dummy_data')
@@ -158,16 +109,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.data.image_size = 16
     c.model.widths = (4, 8, 8, 8)
     c.model.blocks_per_stage = (1, 1, 1, 1)
-    c.method.num_speeds = 3
     c.method.num_frames = 8
-    c.batch_size = 2
-    c.num_train_steps = 2
-    c.optim.schedule = 'constant'
-    c.log_every_steps = 1
-    c.checkpoint_every_steps = 2
-    c.eval.compare_init = False
-    c.eval.batch_size = 2
-    c.eval.probe_folds = 2
+    config_common.smoke(c, steps=2, batch_size=2, eval_batch_size=2)
   c.eval.band = (c.data.fps / c.data.num_frames, c.data.fps / 2)
   if 'init_only' in variants:
     c.eval.init_only = True

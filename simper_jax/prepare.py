@@ -13,8 +13,9 @@ lay it out). ``--builder_config`` sets the builder's options as
 ``key=value`` pairs (the same names as a config's ``data`` section:
 ``image_size``, ``chunk_length`` for heart rate; ``source``,
 ``num_frames``, ``image_size`` for Countix; ``window_hours``, ``patch``,
-... for LST; ``source``, ``train_per_class``, ... for RotatingDigits). Training calls the same code
-when its data is missing (``input_pipeline.prepare``).
+... for LST; ``source``, ``train_per_class``, ... for RotatingDigits).
+Training calls the same code when its data is missing
+(``input_pipeline.prepare``).
 
 When the raw data is absent or malformed: one message naming the missing or
 bad file, where it looked and how to get the data; exit status 1; nothing
