@@ -149,3 +149,24 @@ def test_countix_smoke_trains_on_dummy_clips_and_reports_n(tmp_path):
     m = metrics['test'][readout]
     assert math.isfinite(m['mae']) and 0 <= m['obo'] <= 1
   assert 'obo' in r.stdout  # the printed table
+
+
+def test_count_readout_is_cycles_per_segment():
+  # Feature series with exactly k cycles over the 48 frames: the FFT
+  # readout counts k whatever the nominal fps, and off-by-one is 1.
+  from simper_jax import evaluate  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  t = np.arange(48)
+  ks = rng.integers(2, 9, 40).astype(float)
+  feats = np.stack([np.sin(2 * np.pi * k * t / 48 + rng.uniform(0, 6))
+                    for k in ks])
+  for fps in (16.0, 30.0):
+    metrics, fitted = evaluate.readout_metrics(
+        {'train': feats, 'test': feats}, {'train': ks, 'test': ks}, fps=fps,
+        band=(fps / 48, fps / 2), train_split='train', folds=2,
+        alphas=(1.0,), unit='count')
+    # (the peak is refined between bins, hence not exactly integer)
+    np.testing.assert_allclose(fitted['preds']['test']['fft'], ks, atol=1e-2)
+    assert metrics['test']['fft']['mae'] < 1e-2
+    assert metrics['test']['fft']['obo'] == 1.0
+    assert metrics['test']['fft']['mae_normalized'] < 1e-2
