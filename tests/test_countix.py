@@ -166,7 +166,7 @@ def test_count_readout_is_cycles_per_segment():
         band=(fps / 48, fps / 2), train_split='train', folds=2,
         alphas=(1.0,), unit='count')
     # (the peak is refined between bins, hence not exactly integer)
-    np.testing.assert_allclose(fitted['preds']['test']['fft'], ks, atol=1e-2)
-    assert metrics['test']['fft']['mae'] < 1e-2
+    np.testing.assert_allclose(fitted['preds']['test']['fft'], ks, atol=0.02)
+    assert metrics['test']['fft']['mae'] < 0.02
     assert metrics['test']['fft']['obo'] == 1.0
-    assert metrics['test']['fft']['mae_normalized'] < 1e-2
+    assert metrics['test']['fft']['mae_normalized'] < 0.01
