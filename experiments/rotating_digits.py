@@ -44,23 +44,14 @@ from __future__ import annotations
 
 import ml_collections
 
+from simper_jax import config_common
+
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   """The config for ``arg``: comma-separated variants (see the docstring)."""
-  variants, method = [], 'simper'
-  for v in (arg or '').split(','):
-    if v.startswith('method='):
-      method = v[len('method='):]
-    elif v:
-      variants.append(v)
-  known = {'cpu', 'smoke', 'init_only'}
-  unknown = sorted(set(variants) - known)
-  if unknown:
-    raise ValueError(f'rotating_digits: unknown variant(s) {unknown}; '
-                     f'choose from {sorted(known)} and method=NAME.')
-
-  c = ml_collections.ConfigDict()
-  c.seed = 0
+  variants, method = config_common.parse_variants(
+      'rotating_digits', arg, {'cpu', 'smoke', 'init_only'})
+  c = config_common.base(method)
 
   c.data = ml_collections.ConfigDict()
   c.data.name = 'rotating_digits'
@@ -88,51 +79,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.dtype = 'float32'  # 'bfloat16' on TPU/GPU for speed
   c.model.bn_momentum = 0.9
 
-  c.method = ml_collections.ConfigDict()
-  c.method.name = method  # simper, simclr, moco_v2, byol, cvrl, supervised
+  # The tutorial's settings where they differ from config_common.base.
   c.method.num_speeds = 10
   c.method.num_frames = 50
   c.method.speed_range = (0.5, 3.0)
-  c.method.out_size = ()  # () keeps the clip's size, else (H, W)
-  c.method.similarity = 'mxcorr'
-  c.method.feature_temperature = 1.0
-  c.method.label_kernel = 'l1'
-  c.method.label_temperature = 0.1
-  c.method.band = (0.25, 15.0)
-  # Baselines (see simper_jax/methods/): heads, InfoNCE temperature, EMA.
-  c.method.proj_hidden = 128
-  c.method.proj_dim = 64
-  c.method.temperature = 0.1  # simclr, moco_v2
-  c.method.ema = 0.99  # byol / moco_v2 target network
-  c.method.queue_size = 256  # moco_v2 negatives
-  c.method.supervised_loss = 'mae'  # supervised: 'mae' or 'mse'
-
   c.batch_size = 4  # global, clips per step
-  c.num_epochs = 20.0
-  c.num_train_steps = -1  # > 0 overrides num_epochs
-
-  c.optim = ml_collections.ConfigDict()
-  c.optim.name = 'adam'
-  c.optim.learning_rate = 1e-3
-  c.optim.schedule = 'step'  # 'step', 'cosine' or 'constant'
-  c.optim.decay_epochs = (12.0, 16.0)  # 'step': epochs of each decay
-  c.optim.decay_factors = (0.1, 0.01)  # 'step': lr multiplier after each
-  c.optim.warmup_steps = 0
-  c.optim.weight_decay = 0.0
+  c.optim.schedule = 'step'
   c.optim.grad_clip_norm = 0.0  # 0 = off
-
-  c.log_every_steps = 50
-  c.checkpoint_every_steps = 500
-  c.keep_checkpoints = 3
-
-  c.eval = ml_collections.ConfigDict()
-  c.eval.init_only = False  # evaluate the untrained encoder (the floor)
-  c.eval.compare_init = False  # also evaluate the untrained encoder
-  c.eval.batch_size = 32  # clips per forward pass (global)
-  c.eval.band = (0.25, 15.0)  # Hz, FFT readout and probe spectrum
-  c.eval.probe_folds = 5
-  c.eval.probe_alphas = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)
-  c.eval.num_spectra = 6  # feature spectra shown in the figure
+  c.eval.compare_init = False
+  c.eval.batch_size = 32
 
   if 'cpu' in variants:
     c.method.num_speeds = 5
