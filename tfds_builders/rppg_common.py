@@ -23,6 +23,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfds_builders import array_record
+
 # Raw bytes: ArrayRecord zstd-compresses each record (see rotating_digits).
 _VIDEO_ENCODING = tfds.features.Encoding.BYTES
 _CASCADE = 'haarcascade_frontalface_default.xml'
@@ -245,7 +247,7 @@ def video_examples(config: RppgConfig, report: BuildReport, split: str, *,
     }
 
 
-class RppgBuilder(tfds.core.GeneratorBasedBuilder):
+class RppgBuilder(array_record.ArrayRecordBuilder):
   """Base of the heart-rate builders: ArrayRecord by default, shared info.
 
   Subclasses define ``_DESCRIPTION``, ``_HOMEPAGE``,
@@ -255,13 +257,12 @@ class RppgBuilder(tfds.core.GeneratorBasedBuilder):
   ``dict(frames, face_detected, ppg, fps, subject, video_id)``).
   """
 
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
+  BUILDER_CONFIGS = [RppgConfig(
+      name='default', description='72x72 face crops, 180-frame chunks.')]
   _DESCRIPTION = ''
   _HOMEPAGE = ''
-
-  def __init__(self, *, file_format=None, **kwargs: Any):
-    super().__init__(file_format=file_format, **kwargs)
-    if file_format is None and not self.info.initialized:
-      self.info.set_file_format('array_record', override=True)
 
   def _info(self) -> tfds.core.DatasetInfo:
     return tfds.core.DatasetInfo(

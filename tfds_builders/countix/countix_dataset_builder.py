@@ -37,6 +37,7 @@ from typing import Any, Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfds_builders import array_record
 from tfds_builders import rppg_common
 
 _VIDEO_ENCODING = tfds.features.Encoding.BYTES
@@ -257,7 +258,7 @@ def read_segment(path: str, start_s: float, end_s: float, num_frames: int,
   return np.stack([frames[i] for i in idx])
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(array_record.ArrayRecordBuilder):
   """DatasetBuilder for Countix (real, manual download) and a synthetic
   stand-in."""
 
@@ -273,11 +274,6 @@ class Builder(tfds.core.GeneratorBasedBuilder):
   ]
   DEFAULT_BUILDER_CONFIG_NAME = 'default'
   MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
-
-  def __init__(self, *, file_format=None, **kwargs: Any):
-    super().__init__(file_format=file_format, **kwargs)
-    if file_format is None and not self.info.initialized:
-      self.info.set_file_format('array_record', override=True)
 
   def _info(self) -> tfds.core.DatasetInfo:
     c = self.builder_config

@@ -56,6 +56,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfds_builders import array_record
 from tfds_builders import rppg_common
 
 DataError = rppg_common.DataError
@@ -711,7 +712,7 @@ class BuildReport:
 # ---------------------------------------------------------------- builder
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(array_record.ArrayRecordBuilder):
   """DatasetBuilder for hourly land-surface temperature nowcasting."""
 
   VERSION = tfds.core.Version('1.0.0')
@@ -723,11 +724,6 @@ class Builder(tfds.core.GeneratorBasedBuilder):
           'record is test.'))]
   DEFAULT_BUILDER_CONFIG_NAME = 'default'
   MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
-
-  def __init__(self, *, file_format=None, **kwargs: Any):
-    super().__init__(file_format=file_format, **kwargs)
-    if file_format is None and not self.info.initialized:
-      self.info.set_file_format('array_record', override=True)
 
   def _info(self) -> tfds.core.DatasetInfo:
     c = self.builder_config

@@ -109,10 +109,6 @@ def read_png(path: str) -> np.ndarray:
 class Builder(rppg_common.RppgBuilder):
   """DatasetBuilder for PURE."""
 
-  VERSION = rppg_common.tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
-  BUILDER_CONFIGS = [rppg_common.RppgConfig(
-      name='default', description='72x72 face crops, 180-frame chunks.')]
   MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
   _DESCRIPTION = ('PURE: 10 subjects in 6 head-motion setups filmed at 30 '
                   'Hz with a finger pulse oximeter (~60 Hz); chunks of '

@@ -24,6 +24,8 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfds_builders import array_record
+
 _IMAGE_SIZE = 28
 _NUM_CLASSES = 10
 
@@ -262,7 +264,7 @@ def _float_pair(field: str, value: Any) -> tuple[float, float]:
   return (_float(field, low), _float(field, high))
 
 
-class Builder(tfds.core.GeneratorBasedBuilder):
+class Builder(array_record.ArrayRecordBuilder):
   """DatasetBuilder for RotatingDigits (SimPer's synthetic periodic videos)."""
 
   VERSION = tfds.core.Version('1.0.0')
@@ -284,23 +286,6 @@ class Builder(tfds.core.GeneratorBasedBuilder):
       ),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = 'mnist_offline'
-
-  def __init__(self, *, file_format: str | tfds.core.FileFormat | None = None,
-               **kwargs: Any):
-    """Like the base builder, but new datasets default to ArrayRecord.
-
-    TFDS defaults to TFRecord, whose writer needs TensorFlow and fails only
-    after all examples were generated. ArrayRecord needs no TensorFlow and
-    is what ``as_data_source`` (and grain) read. An explicit
-    ``file_format``, or the format of an already prepared dataset, wins.
-
-    Args:
-      file_format: ``'array_record'``, ``'tfrecord'`` or None (see above).
-      **kwargs: passed on (``data_dir``, ``config``, ``version``).
-    """
-    super().__init__(file_format=file_format, **kwargs)
-    if file_format is None and not self.info.initialized:
-      self.info.set_file_format('array_record', override=True)
 
   def _info(self) -> tfds.core.DatasetInfo:
     """Returns the dataset metadata."""

@@ -168,10 +168,6 @@ def read_mat(path: str) -> tuple[Iterator[np.ndarray], np.ndarray, int]:
 class Builder(rppg_common.RppgBuilder):
   """DatasetBuilder for SCAMPS."""
 
-  VERSION = rppg_common.tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
-  BUILDER_CONFIGS = [rppg_common.RppgConfig(
-      name='default', description='72x72 face crops, 180-frame chunks.')]
   MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
   _DESCRIPTION = ('SCAMPS: 2,800 rendered avatar videos (600 frames at 30 '
                   'fps) with their ground-truth pulse waveform; chunks of '

@@ -79,10 +79,6 @@ def read_video(path: str) -> tuple[Iterator[np.ndarray], float]:
 class Builder(rppg_common.RppgBuilder):
   """DatasetBuilder for UBFC-rPPG DATASET_2."""
 
-  VERSION = rppg_common.tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
-  BUILDER_CONFIGS = [rppg_common.RppgConfig(
-      name='default', description='72x72 face crops, 180-frame chunks.')]
   MANUAL_DOWNLOAD_INSTRUCTIONS = _INSTRUCTIONS
   _DESCRIPTION = ('UBFC-rPPG DATASET_2: 42 subjects filmed at 30 fps while '
                   'a pulse oximeter recorded their PPG; chunks of face-crop '
