@@ -50,26 +50,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       'countix', arg, {'synthetic', 'smoke', 'init_only'})
   c = config_common.base(method)
 
-  c.data = ml_collections.ConfigDict()
-  c.data.name = 'countix'
-  c.data.source = 'default'  # 'synthetic': generated, no download
-  c.data.data_dir = ''  # '' = TFDS default ($TFDS_DATA_DIR or ~/...)
-  # The CSVs and clips; '' = <data_dir>/downloads/manual/countix.
-  c.data.manual_dir = ''
-  c.data.num_frames = 64
-  c.data.image_size = 112
-  c.data.num_train = 800  # synthetic only
-  c.data.num_test = 400  # synthetic only
-  c.data.count_range = (2, 12)  # synthetic only
   # Nominal frame rate: counts are read as cycles per segment, so only the
   # ratio num_frames / fps (a nominal duration) matters.
-  c.data.fps = 16.0
-  c.data.train_split = 'train'
-  c.data.eval_splits = ('train', 'test')
-  c.data.target = 'count'
-  c.data.target_unit = 'count'
-  c.data.train_fraction = 1.0
-  c.data.holdout_band = ()
+  c.data = config_common.data(
+      'countix', target_unit='count', fps=16.0,
+      source='default',  # 'synthetic': generated, no download
+      num_frames=64, image_size=112,
+      num_train=800, num_test=400, count_range=(2, 12))  # synthetic only
 
   c.model = ml_collections.ConfigDict()
   c.model.name = 'r3d18'

@@ -40,25 +40,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       'lst', arg, {'smoke', 'init_only'})
   c = config_common.base(method)
 
-  c.data = ml_collections.ConfigDict()
-  c.data.name = 'lst'
-  c.data.data_dir = ''
-  c.data.manual_dir = ''  # '' = <data_dir>/downloads/manual/lst
-  c.data.window_hours = 168
-  c.data.patch = 32
-  c.data.horizon_hours = 1
-  c.data.stride_hours = 1
-  c.data.test_fraction = 0.25
-  c.data.video_key = 'patches'  # [T, P, P, 2]: LST (K) and validity
-  # (offsets, scales) per channel: (K - 290) / 20; the mask as it is.
-  c.data.input_normalize = ((290.0, 0.0), (20.0, 1.0))
-  c.data.fps = 1.0  # one frame per hour: frequencies in cycles per hour
-  c.data.train_split = 'train'
-  c.data.eval_splits = ('train', 'test')
-  c.data.target = 'lst'
-  c.data.target_unit = 'kelvin'
-  c.data.train_fraction = 1.0
-  c.data.holdout_band = ()
+  # One frame per hour: frequencies in cycles per hour. The clip is a
+  # window of patches [T, P, P, 2]: LST (K) and validity; they are
+  # standardized per channel, (K - 290) / 20, the mask as it is.
+  c.data = config_common.data(
+      'lst', target_unit='kelvin', fps=1.0, window_hours=168, patch=32,
+      horizon_hours=1, stride_hours=1, test_fraction=0.25,
+      input_normalize=((290.0, 0.0), (20.0, 1.0)))
 
   c.model = ml_collections.ConfigDict()
   c.model.name = 'r3d18'

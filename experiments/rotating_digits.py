@@ -53,23 +53,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       'rotating_digits', arg, {'cpu', 'smoke', 'init_only'})
   c = config_common.base(method)
 
-  c.data = ml_collections.ConfigDict()
-  c.data.name = 'rotating_digits'
-  c.data.source = 'mnist_offline'  # or 'mnist' (full MNIST, online)
-  c.data.data_dir = ''  # '' = TFDS default ($TFDS_DATA_DIR or ~/...)
-  c.data.train_per_class = 100  # 1,000 train clips
-  c.data.test_per_class = 200  # 2,000 test clips
-  c.data.num_frames = 150
-  c.data.fps = 30.0
-  c.data.train_split = 'train'
-  c.data.eval_splits = ('train', 'test')
-  c.data.target = 'frequency'
-  # Data efficiency: a seeded random fraction of the training clips, used
-  # for pretraining and for fitting the readouts alike.
-  c.data.train_fraction = 1.0
-  # Zero-shot frequencies: (low, high) Hz held out of training; evaluation
-  # adds "test_heldout", the test clips inside the band. () = none.
-  c.data.holdout_band = ()
+  c.data = config_common.data(
+      'rotating_digits', target_unit='hz', fps=30.0,
+      source='mnist_offline',  # or 'mnist' (full MNIST, online)
+      train_per_class=100,  # 1,000 train clips
+      test_per_class=200,  # 2,000 test clips
+      num_frames=150)
 
   c.model = ml_collections.ConfigDict()
   c.model.name = 'cnn3d'

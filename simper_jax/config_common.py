@@ -74,7 +74,43 @@ def base(method: str) -> ml_collections.ConfigDict:
   c.eval.probe_folds = 5
   c.eval.probe_alphas = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4)
   c.eval.num_spectra = 6  # feature spectra shown in the figure
+  # Other datasets tested with the readouts fitted here: name -> raw folder
+  # ("<name>_<cross_split>" in metrics.json).
+  c.eval.cross_datasets = ml_collections.ConfigDict()
+  c.eval.cross_split = 'test'
   return c
+
+
+def data(name: str, *, target_unit: str, fps: float,
+         **options) -> ml_collections.ConfigDict:
+  """A ``data`` section: the fields the pipeline reads, then ``options``
+  (the dataset plug-in's builder options, e.g. sizes).
+
+  Args:
+    name: the dataset (``tfds_builders.registry``).
+    target_unit: selects the task kind (``simper_jax.tasks``): ``hz``,
+      ``bpm``, ``count`` or ``kelvin``.
+    fps: frames per second of the clips.
+    **options: builder options and overrides of the defaults below.
+  """
+  d = ml_collections.ConfigDict()
+  d.name = name
+  d.data_dir = ''  # '' = TFDS default ($TFDS_DATA_DIR or ~/...)
+  d.manual_dir = ''  # raw download; '' = <data_dir>/downloads/manual/NAME
+  d.fps = float(fps)
+  d.target_unit = target_unit
+  d.train_split = 'train'
+  d.eval_splits = ('train', 'test')
+  # Data efficiency: a seeded random fraction of the training clips, used
+  # for pretraining and for fitting the readouts alike.
+  d.train_fraction = 1.0
+  # Zero-shot: (low, high) target band held out of training; evaluation
+  # adds "<split>_heldout", the clips inside it. () = none.
+  d.holdout_band = ()
+  # Float clips: per-channel (offsets, scales), x -> (x - offset) / scale.
+  d.input_normalize = ()
+  d.update(options)
+  return d
 
 
 def smoke(c: ml_collections.ConfigDict, *, steps: int, batch_size: int,

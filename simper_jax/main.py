@@ -60,8 +60,9 @@ def main(argv):
   import jax  # pylint: disable=g-import-not-at-top
   if _several_processes():
     jax.distributed.initialize()
-  from simper_jax import evaluate  # pylint: disable=g-import-not-at-top
+  from simper_jax import tasks  # pylint: disable=g-import-not-at-top
   from simper_jax import train  # pylint: disable=g-import-not-at-top
+  from simper_jax.evaluation import report  # pylint: disable=g-import-not-at-top
   config = _CONFIG.value
   try:
     results = train.train_and_evaluate(config, _WORKDIR.value)
@@ -72,9 +73,8 @@ def main(argv):
                 results['eval'])]
     if 'eval_init' in results:
       columns.append(('untrained', results['eval_init']))
-    unit = {'bpm': 'bpm', 'count': 'reps', 'kelvin': 'K'}.get(
-        config.data.get('target_unit', 'hz'), 'Hz')
-    print(evaluate.format_table(columns, config.data.eval_splits[-1], unit))
+    print(report.format_table(columns, tasks.get(config.data.target_unit),
+                              config.data.eval_splits[-1]))
     out = os.path.join(os.path.abspath(_WORKDIR.value), 'eval')
     print(f'metrics: {os.path.join(out, "metrics.json")}')
     print(f'figure:  {os.path.join(out, "figure.png")}')

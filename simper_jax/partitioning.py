@@ -30,6 +30,17 @@ def make_mesh(devices: Sequence[jax.Device] | None = None) -> Mesh:
                        axis_types=axis_types)
 
 
+def check_divisible(name: str, size: int, parts: int, what: str) -> None:
+  """The one check that a batch splits evenly: ``size`` must be a positive
+  multiple of ``parts`` (devices, processes), else a ValueError naming
+  ``name`` and the nearest sizes that would work."""
+  if size >= 1 and size % parts == 0:
+    return
+  below = max(parts, size - size % parts)
+  raise ValueError(f'{name}={size} must be a positive multiple of the '
+                   f'{parts} {what}; e.g. {below} or {below + parts}.')
+
+
 def replicated(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, P())
 
@@ -61,11 +72,10 @@ def shard_batch(batch: Any, mesh: Mesh) -> Any:
 
   def put(x):
     x = np.asarray(x)
-    if x.ndim == 0 or x.shape[0] % local_devices:
-      raise ValueError(
-          f'shard_batch: per-host batch dim {x.shape[:1]} must be a multiple '
-          f'of the {local_devices} local devices of the mesh; change the '
-          'batch size.')
+    if x.ndim == 0:
+      raise ValueError('shard_batch: a batch leaf has no batch dimension.')
+    check_divisible('the per-host batch', x.shape[0], local_devices,
+                    'local devices of the mesh')
     return jax.make_array_from_process_local_data(sharding, x)
 
   return jax.tree.map(put, batch)

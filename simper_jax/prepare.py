@@ -3,19 +3,19 @@ r"""Prepares a dataset of the project (ArrayRecord, no TensorFlow).
     python -m simper_jax.prepare NAME --data_dir=DIR [--manual_dir=RAW]
         [--builder_config=image_size=72,chunk_length=180]
 
-``NAME`` is one of ``simper_jax.input_pipeline.BUILDERS``
-(``rotating_digits``, ``scamps``, ``ubfc_rppg``, ``pure``, ``countix``,
-``lst``). The datasets other than RotatingDigits (and Countix's
-``source=synthetic``) read the raw data the user downloaded into
-``--manual_dir`` (default ``DATA_DIR/downloads/manual/NAME``; each
-builder's ``MANUAL_DOWNLOAD_INSTRUCTIONS`` say where to get it and how to
-lay it out). ``--builder_config`` sets the builder's options as
-``key=value`` pairs (the same names as a config's ``data`` section:
-``image_size``, ``chunk_length`` for heart rate; ``source``,
+``NAME`` is a dataset of ``tfds_builders.registry`` (``rotating_digits``,
+``scamps``, ``ubfc_rppg``, ``pure``, ``countix``, ``lst``). The datasets
+other than RotatingDigits (and Countix's ``source=synthetic``) read the raw
+data the user downloaded into ``--manual_dir`` (default
+``DATA_DIR/downloads/manual/NAME``; each builder's
+``MANUAL_DOWNLOAD_INSTRUCTIONS`` say where to get it and how to lay it
+out). ``--builder_config`` sets the dataset plug-in's options as
+``key=value`` pairs, the same names as an experiment's ``data`` section
+(``image_size``, ``chunk_length`` for heart rate; ``source``,
 ``num_frames``, ``image_size`` for Countix; ``window_hours``, ``patch``,
-... for LST; ``source``, ``train_per_class``, ... for RotatingDigits).
-Training calls the same code when its data is missing
-(``input_pipeline.prepare``).
+... for LST; ``source``, ``train_per_class``, ... for RotatingDigits); the
+builder's defaults apply to the others. Training calls the same code when
+its data is missing (``simper_jax.datasets.prepare``).
 
 When the raw data is absent or malformed: one message naming the missing or
 bad file, where it looked and how to get the data; exit status 1; nothing
@@ -41,36 +41,35 @@ _BUILDER_CONFIG = flags.DEFINE_string(
 
 def data_config(name: str, data_dir: str, manual_dir: str = '',
                 builder_config: str = ''):
-  """The ``data`` config section that ``input_pipeline.prepare`` reads."""
+  """The ``data`` config section that ``datasets.prepare`` reads."""
   import ml_collections  # pylint: disable=g-import-not-at-top
+  from tfds_builders import registry  # pylint: disable=g-import-not-at-top
+  options = registry.get(name).options
   cfg = ml_collections.ConfigDict({'name': name, 'data_dir': data_dir,
                                    'manual_dir': manual_dir})
-  if name == 'rotating_digits':
-    cfg.update(source='mnist_offline', train_per_class=100,
-               test_per_class=200, num_frames=150, fps=30.0)
   for item in filter(None, (s.strip() for s in builder_config.split(','))):
     key, sep, value = item.partition('=')
-    if not sep or not key.strip():
+    key = key.strip()
+    if not sep or not key:
       raise ValueError(f'--builder_config: expected key=value, got '
                        f'{item!r}.')
+    if key not in options:
+      raise ValueError(f'--builder_config: {name} has no option {key!r}; '
+                       f'it has {sorted(options)}.')
     try:
       value = ast.literal_eval(value.strip())
     except (ValueError, SyntaxError):
       value = value.strip()  # a plain string, e.g. source=mnist
-    cfg[key.strip()] = value
+    cfg[key] = value
   return cfg
 
 
 def run(name: str, data_dir: str, manual_dir: str = '',
         builder_config: str = ''):
   """Builds ``name`` unless prepared; returns the builder."""
-  from simper_jax import input_pipeline  # pylint: disable=g-import-not-at-top
-  if name not in input_pipeline.BUILDERS:
-    raise ValueError(f'unknown dataset {name!r}; choose one of '
-                     f'{sorted(input_pipeline.BUILDERS)}.')
-  cfg = data_config(name, data_dir, manual_dir, builder_config)
-  builder = input_pipeline.prepare(cfg)
-  return builder
+  from simper_jax import datasets  # pylint: disable=g-import-not-at-top
+  return datasets.prepare(data_config(name, data_dir, manual_dir,
+                                      builder_config))
 
 
 def main(argv):
@@ -79,11 +78,11 @@ def main(argv):
                          '--data_dir=DIR [--manual_dir=RAW]')
   if not _DATA_DIR.value:
     raise app.UsageError('--data_dir is required.')
-  from tfds_builders import rppg_common  # pylint: disable=g-import-not-at-top
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
   try:
     builder = run(argv[1], os.path.abspath(os.path.expanduser(
         _DATA_DIR.value)), _MANUAL_DIR.value, _BUILDER_CONFIG.value)
-  except (rppg_common.DataError, ValueError, FileNotFoundError) as e:
+  except (common.DataError, ValueError, FileNotFoundError) as e:
     sys.exit(f'error: {e}')
   splits = {k: v.num_examples for k, v in builder.info.splits.items()}
   print(f'{builder.info.full_name} ready in {builder.data_dir}: {splits}')

@@ -39,19 +39,9 @@ def get_config(dataset: str, arg: str | None = None
   variants, method = config_common.parse_variants(dataset, arg, known)
   c = config_common.base(method)
 
-  c.data = ml_collections.ConfigDict()
-  c.data.name = dataset
-  c.data.data_dir = ''  # '' = TFDS default ($TFDS_DATA_DIR or ~/...)
-  c.data.manual_dir = ''  # the raw download (see the builder's docstring)
-  c.data.image_size = 72
-  c.data.chunk_length = 180  # frames per example (6 s at 30 fps)
-  c.data.fps = 30.0
-  c.data.train_split = 'train'
-  c.data.eval_splits = ('train', 'test')
-  c.data.target = 'heart_rate'
-  c.data.target_unit = 'bpm'
-  c.data.train_fraction = 1.0
-  c.data.holdout_band = ()
+  c.data = config_common.data(
+      dataset, target_unit='bpm', fps=30.0, image_size=72,
+      chunk_length=180)  # frames per example (6 s at 30 fps)
 
   c.model = ml_collections.ConfigDict()
   c.model.name = ENCODERS[dataset] if 'cross' not in variants else 'tscan'
@@ -68,9 +58,6 @@ def get_config(dataset: str, arg: str | None = None
   c.method.band = (0.5, 5.0)
   c.num_epochs = 30.0
   c.eval.band = (0.75, 2.5)  # Hz: 45-150 bpm
-  # Other datasets tested with the readouts fitted here: name -> raw folder.
-  c.eval.cross_datasets = ml_collections.ConfigDict()
-  c.eval.cross_split = 'test'
   if 'cross' in variants:
     c.eval.cross_datasets = ml_collections.ConfigDict(
         {'ubfc_rppg': '', 'pure': ''})

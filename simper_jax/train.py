@@ -29,12 +29,13 @@ import optax
 from flax import nnx
 
 from simper_jax import checkpointing
-from simper_jax import evaluate
+from simper_jax import datasets
 from simper_jax import input_pipeline
 from simper_jax import methods
 from simper_jax import models
 from simper_jax import partitioning
 from simper_jax import writers
+from simper_jax.evaluation import evaluator
 
 Array = jax.Array
 
@@ -76,10 +77,9 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
 
   Args:
     graphdef: from :func:`split_state` (model in train mode).
-    method: a method module (``simper_jax.methods``) with ``make_views``,
-      ``compute_loss(learner, views, batch, cfg) -> (loss, aux)`` and
-      ``after_update(learner, cfg)``; optionally ``TRAINABLE``, the filter of
-      the variables the optimizer updates (default ``nnx.Param``).
+    method: a method (``simper_jax.methods.base.Method``): the step calls
+      its ``make_views``, ``compute_loss`` and ``after_update``, and
+      differentiates the variables its ``TRAINABLE`` filter selects.
     method_cfg: its static config.
     mesh: the ``('data',)`` mesh; state replicated, batch sharded.
     donate: donate the input state buffers (the caller must not reuse it).
@@ -94,7 +94,7 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
   repl = partitioning.replicated(mesh)
   data = partitioning.data_sharded(mesh)
 
-  trainable = getattr(method, 'TRAINABLE', nnx.Param)
+  trainable = method.TRAINABLE
 
   def step_fn(state, batch, root_key):
     model, optimizer = nnx.merge(graphdef, state)
@@ -212,9 +212,7 @@ def _check_config(config, method_cfg, clip_frames: int, mesh) -> None:
         'longer clips (data.num_frames).')
   for name, size in (('batch_size', config.batch_size),
                      ('eval.batch_size', config.eval.batch_size)):
-    if size < 1 or size % mesh.size:
-      raise ValueError(f'{name}={size} must be a positive multiple of the '
-                       f'{mesh.size} devices.')
+    partitioning.check_divisible(name, size, mesh.size, 'devices')
   if config.log_every_steps < 1 or config.checkpoint_every_steps < 1:
     raise ValueError('log_every_steps and checkpoint_every_steps must be '
                      '>= 1.')
@@ -227,8 +225,7 @@ def _init(config, method_cfg, mesh, tx, in_channels: int):
   encoder = models.create(config.model, in_channels=in_channels, rngs=rngs)
   model = method.build(encoder, method_cfg, rngs=rngs)
   model.train()
-  optimizer = nnx.Optimizer(model, tx,
-                            wrt=getattr(method, 'TRAINABLE', nnx.Param))
+  optimizer = nnx.Optimizer(model, tx, wrt=method.TRAINABLE)
   graphdef, state = split_state(model, optimizer)
   return graphdef, partitioning.replicate(state, mesh)
 
@@ -319,12 +316,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   mesh = partitioning.make_mesh()
   method = methods.get(config.method.name)
   method_cfg = method.config_from(config.method, fps=config.data.fps)
-  builder = input_pipeline.prepare(config.data)
+  plugin = datasets.plugin(config.data)
+  builder = datasets.prepare(config.data)
   train_source, subset_note = input_pipeline.select(
       builder.as_data_source(config.data.train_split), config.data,
-      role='train', seed=config.seed)
-  clip_shape = builder.info.features[config.data.get('video_key',
-                                                     'video')].shape
+      role='train', seed=config.seed, target=plugin.target)
+  clip_shape = builder.info.features[plugin.clip].shape
   _check_config(config, method_cfg, clip_shape[0], mesh)
   steps_per_epoch, total = num_train_steps(config, len(train_source))
   if config.eval.init_only:
@@ -339,9 +336,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
       train_source, global_batch_size=config.batch_size, seed=config.seed,
-      label_key=config.data.target if method.NEEDS_LABELS else None,
-      video_key=config.data.get('video_key', 'video'),
-      normalize=tuple(config.data.get('input_normalize', ())))
+      label_key=plugin.target if method.NEEDS_LABELS else None,
+      video_key=plugin.clip, normalize=tuple(config.data.input_normalize))
   data_iter = iter(loader)
   start = 0
   if total and ckpt.latest_step() is not None:
@@ -378,14 +374,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       ckpt.wait()
   ckpt.close()
   model = method.encoder_of(merge_state(graphdef, state)[0])
-  result = {'eval': evaluate.evaluate(model, config, builder, mesh,
+  result = {'eval': evaluator.evaluate(model, config, builder, mesh,
                                       os.path.join(workdir, 'eval'),
                                       label='untrained' if config.eval
                                       .init_only else f'step {total}')}
   if config.eval.compare_init and not config.eval.init_only:
     init_model = method.encoder_of(merge_state(*_init(
         config, method_cfg, mesh, tx, clip_shape[-1]))[0])
-    result['eval_init'] = evaluate.evaluate(
+    result['eval_init'] = evaluator.evaluate(
         init_model, config, builder, mesh,
         os.path.join(workdir, 'eval_init'), label='untrained')
   return result

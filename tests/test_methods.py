@@ -1,6 +1,7 @@
-"""The baselines (SimCLR, BYOL, supervised) behind SimPer's interface:
-losses against direct loops, EMA rates, global negatives over devices,
-and a few smoke training steps each."""
+"""The methods behind one interface (``methods.base.Method``): every
+registered method satisfies it; the baselines' losses against direct loops,
+EMA rates, global negatives over devices, and a few smoke training steps
+each."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import importlib.util
 import json
 import math
 import os
+import types
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +23,9 @@ from simper_jax import methods
 from simper_jax import partitioning
 from simper_jax import synthetic
 from simper_jax import train
+from simper_jax.methods import base
 from simper_jax.methods import byol
+from simper_jax.methods import common
 from simper_jax.methods import cvrl
 from simper_jax.methods import moco_v2
 from simper_jax.methods import simclr
@@ -128,7 +132,7 @@ def test_ema_update_moves_the_target_by_the_configured_rate():
   target = nnx.Linear(3, 2, rngs=nnx.Rngs(1))
   t0 = jax.tree.map(np.asarray, nnx.state(target, nnx.Param))
   o0 = jax.tree.map(np.asarray, nnx.state(online, nnx.Param))
-  byol.ema_update(target, online, 0.9)
+  common.ema_update(target, online, 0.9)
   t1 = jax.tree.map(np.asarray, nnx.state(target, nnx.Param))
   for a, b, c in zip(jax.tree.leaves(t0), jax.tree.leaves(o0),
                      jax.tree.leaves(t1)):
@@ -198,8 +202,7 @@ def _step_setup(name, devices, lr=1e-2):
   learner = method.build(cnn3d.CNN3D(channels=(4, 8), rngs=rngs), mcfg,
                          rngs=rngs)
   learner.train()
-  optimizer = nnx.Optimizer(learner, optax.sgd(lr),
-                            wrt=getattr(method, 'TRAINABLE', nnx.Param))
+  optimizer = nnx.Optimizer(learner, optax.sgd(lr), wrt=method.TRAINABLE)
   graphdef, state = train.split_state(learner, optimizer)
   mesh = partitioning.make_mesh(devices)
   fns = train.make_train_step(graphdef, method=method, method_cfg=mcfg,
@@ -280,3 +283,76 @@ def test_each_method_trains_in_the_smoke_config(name, data_dir, tmp_path):
 def test_unknown_method_is_refused():
   with pytest.raises(ValueError, match='unknown method'):
     methods.get('simclear')
+
+
+# --- The interface (methods.base.Method).
+
+_TRAINER_USES = ('NEEDS_LABELS', 'TRAINABLE', 'config_from', 'build',
+                 'make_views', 'compute_loss', 'after_update', 'encoder_of')
+
+
+def test_the_protocol_lists_exactly_what_the_trainer_uses():
+  assert set(base.MEMBERS) == set(_TRAINER_USES)
+
+
+@pytest.mark.parametrize('name', sorted(methods.METHODS))
+def test_every_registered_method_satisfies_the_protocol(name):
+  module = methods.METHODS[name]
+  base.check(module)  # raises TypeError otherwise
+  assert methods.get(name) is module
+  for member in _TRAINER_USES:  # defined in the module: no defaults
+    assert member in vars(module), (name, member)
+
+
+@pytest.mark.parametrize('name', sorted(methods.METHODS))
+def test_no_method_imports_another_method(name):
+  others = {m for n, m in methods.METHODS.items() if n != name}
+  imported = [v for v in vars(methods.METHODS[name]).values()
+              if isinstance(v, types.ModuleType)]
+  assert not others & set(imported)
+
+
+def _fake_method(name='mine', **overrides):
+  module = types.ModuleType(name)
+  for member in _TRAINER_USES:
+    setattr(module, member, getattr(methods.simclr, member))
+  for k, v in overrides.items():
+    if v is None:
+      delattr(module, k)
+    else:
+      setattr(module, k, v)
+  return module
+
+
+def test_a_complete_fake_method_passes_the_check():
+  base.check(_fake_method())
+
+
+@pytest.mark.parametrize('missing', _TRAINER_USES)
+def test_a_method_missing_a_member_is_rejected_naming_it(missing):
+  module = _fake_method(**{missing: None})
+  with pytest.raises(TypeError, match=rf'mine lacks {missing}\b'):
+    base.check(module)
+
+
+def test_a_registered_method_missing_members_fails_at_lookup(monkeypatch):
+  module = _fake_method(TRAINABLE=None, after_update=None)
+  monkeypatch.setitem(methods.METHODS, 'mine', module)
+  with pytest.raises(TypeError, match='lacks TRAINABLE, after_update'):
+    methods.get('mine')
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(NEEDS_LABELS=1), 'NEEDS_LABELS must be a bool'),
+    (dict(TRAINABLE=3.5), 'TRAINABLE must be an nnx filter'),
+    (dict(compute_loss=3), 'compute_loss must be callable'),
+    (dict(build=lambda encoder, cfg: None),
+     r'cannot be called as build\(encoder, cfg, \*, rngs\)'),
+    (dict(config_from=lambda method_cfg, frame_rate: None),
+     r'cannot be called as config_from\(method_cfg, \*, fps\)'),
+    (dict(compute_loss=lambda learner, views, cfg: None),
+     'cannot be called as compute_loss'),
+])
+def test_a_method_with_a_wrong_member_is_rejected(overrides, message):
+  with pytest.raises(TypeError, match=message):
+    base.check(_fake_method(**overrides))

@@ -17,9 +17,9 @@ import sys
 import numpy as np
 import pytest
 
-from simper_jax import physiology
 from tfds_builders import rppg_common
 from tfds_builders import rppg_synthetic
+from tfds_builders import signals
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES = ('scamps', 'ubfc_rppg', 'pure')
@@ -98,7 +98,7 @@ def test_splits_never_share_a_subject(name, tmp_path):
 def _hr_of_video(video, fps):
   """The HR evaluation applied to a video: mean green of the crop."""
   green = video[..., 1].astype(np.float64).mean(axis=(1, 2))
-  return physiology.hr_fft(green, fps)
+  return signals.hr_fft(green, fps)
 
 
 # 30 fps, 256-frame chunks: the periodogram's bins are 30/256 Hz apart;

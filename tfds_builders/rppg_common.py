@@ -7,7 +7,7 @@ no face is found, which is recorded in the example and counted), resizes
 every frame to ``image_size``, aligns the PPG waveform with the frames, and
 cuts both into chunks of ``chunk_length`` frames. A chunk's ``heart_rate``
 is computed from its PPG the rPPG-Toolbox way
-(``simper_jax.physiology.hr_fft``). The frames left after the last whole
+(``tfds_builders.signals.hr_fft``). The frames left after the last whole
 chunk, and videos shorter than one chunk, are counted and printed, never
 dropped silently; the counts are also written to the dataset's metadata
 (``builder.info.metadata['build_report']``, ``metadata.json``).
@@ -24,6 +24,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from tfds_builders import array_record
+from tfds_builders import common
+from tfds_builders import signals
 
 # Raw bytes: ArrayRecord zstd-compresses each record (see rotating_digits).
 _VIDEO_ENCODING = tfds.features.Encoding.BYTES
@@ -87,23 +89,6 @@ def features(config: RppgConfig) -> tfds.features.FeaturesDict:
   })
 
 
-class DataError(ValueError):
-  """Raw data missing or malformed (the message says what, where, how)."""
-
-
-def require_manual_dir(manual_dir, name: str, instructions: str) -> str:
-  """``manual_dir`` as a string, or a clear error when it does not exist."""
-  path = os.fspath(manual_dir) if manual_dir else ''
-  if not path or not os.path.isdir(path) or not os.listdir(path):
-    state = ('was not given' if not path else 'does not exist'
-             if not os.path.isdir(path) else 'is empty')
-    raise DataError(
-        f'{name}: the raw data folder {path or "(--manual_dir)"} {state}. '
-        f'Pass --manual_dir=DIR (or data.manual_dir) pointing at the '
-        f'downloaded data.\n{instructions}')
-  return path
-
-
 class FaceCropper:
   """Face box from one frame (Haar cascade), enlarged; then crop+resize."""
 
@@ -147,19 +132,20 @@ class FaceCropper:
     for frame in frames:
       frame = np.asarray(frame)
       if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        raise DataError(f'{where}: frames must be RGB uint8 [H, W, 3], got '
-                        f'{frame.dtype} {frame.shape}.')
+        raise common.DataError(
+            f'{where}: frames must be RGB uint8 [H, W, 3], got '
+            f'{frame.dtype} {frame.shape}.')
       if box is None:
         box, found = self.box(frame)
         shape = frame.shape
       elif frame.shape != shape:
-        raise DataError(f'{where}: frame {len(out)} has shape '
+        raise common.DataError(f'{where}: frame {len(out)} has shape '
                         f'{frame.shape}, the first frame {shape}.')
       y0, y1, x0, x1 = box
       out.append(self._cv2.resize(frame[y0:y1, x0:x1], (size, size),
                                   interpolation=self._cv2.INTER_AREA))
     if not out:
-      raise DataError(f'{where}: no frames.')
+      raise common.DataError(f'{where}: no frames.')
     return np.stack(out), found
 
 
@@ -169,58 +155,47 @@ def to_uint8(frames: np.ndarray, where: str) -> np.ndarray:
   if frames.dtype == np.uint8:
     return frames
   if not np.all(np.isfinite(frames)):
-    raise DataError(f'{where}: frames contain NaN or infinity.')
+    raise common.DataError(f'{where}: frames contain NaN or infinity.')
   lo, hi = float(frames.min()), float(frames.max())
   if lo < -1e-3 or hi > 1 + 1e-3:
-    raise DataError(f'{where}: float frames must lie in [0, 1], found '
+    raise common.DataError(f'{where}: float frames must lie in [0, 1], found '
                     f'[{lo:.4g}, {hi:.4g}].')
   return np.round(np.clip(frames, 0, 1) * 255).astype(np.uint8)
 
 
-class BuildReport:
-  """Counts of what a build used, skipped and cut, per split."""
-
-  def __init__(self):
-    self.splits: dict[str, dict[str, Any]] = {}
-
-  def _split(self, split):
-    return self.splits.setdefault(split, {
-        'videos': 0, 'chunks': 0, 'no_face_videos': [],
-        'too_short_videos': [], 'tail_frames_dropped': 0, 'notes': []})
-
-  def add(self, split, key, value):
-    s = self._split(split)
-    if isinstance(s[key], list):
-      s[key].append(value)
-    else:
-      s[key] += value
-
-  def print(self, name: str, split: str) -> None:
-    s = self._split(split)
-    print(f'{name} [{split}]: {s["videos"]} videos -> {s["chunks"]} chunks; '
+def _summary(s: dict) -> str:
+  return (f'{s["videos"]} videos -> {s["chunks"]} chunks; '
           f'{s["tail_frames_dropped"]} frames after the last whole chunk not '
           f'used; {len(s["too_short_videos"])} videos shorter than one chunk '
           f'{s["too_short_videos"][:10]}; {len(s["no_face_videos"])} without '
-          f'a detected face (whole frame used) {s["no_face_videos"][:10]}',
-          flush=True)
-    for note in s['notes']:
-      print(f'{name} [{split}]: {note}', flush=True)
+          f'a detected face (whole frame used) {s["no_face_videos"][:10]}')
 
 
-def video_examples(config: RppgConfig, report: BuildReport, split: str, *,
+DataError = common.DataError  # TEMPORARY alias until lst uses common
+
+
+def build_report() -> common.BuildReport:
+  """The counts a heart-rate build reports per split."""
+  return common.BuildReport(
+      counters=('videos', 'chunks', 'tail_frames_dropped'),
+      lists=('no_face_videos', 'too_short_videos'), summary=_summary)
+
+
+def video_examples(config: RppgConfig, report: common.BuildReport,
+                   split: str, *,
                    frames: np.ndarray, face_detected: bool, ppg: np.ndarray,
                    fps: float, subject: str, video_id: str
                    ) -> Iterator[tuple[str, dict]]:
   """Yields ``(key, example)`` for the whole chunks of one cropped video."""
-  from simper_jax import physiology  # pylint: disable=g-import-not-at-top
   where = f'video {video_id!r}'
   if len(frames) != len(ppg):
-    raise DataError(f'{where}: {len(frames)} frames but {len(ppg)} PPG '
+    raise common.DataError(f'{where}: {len(frames)} frames but {len(ppg)} PPG '
                     'samples after alignment.')
   if not np.all(np.isfinite(ppg)):
-    raise DataError(f'{where}: the PPG waveform contains NaN or infinity.')
+    raise common.DataError(f'{where}: the PPG waveform contains NaN or '
+                           'infinity.')
   if not (math.isfinite(fps) and fps > 0):
-    raise DataError(f'{where}: frame rate {fps!r} is not positive.')
+    raise common.DataError(f'{where}: frame rate {fps!r} is not positive.')
   report.add(split, 'videos', 1)
   if not face_detected and config.face_crop:
     report.add(split, 'no_face_videos', video_id)
@@ -233,7 +208,7 @@ def video_examples(config: RppgConfig, report: BuildReport, split: str, *,
   for i in range(n):
     sl = slice(i * length, (i + 1) * length)
     wave = np.asarray(ppg[sl], np.float64)
-    hr = physiology.hr_fft(wave, fps, band=tuple(config.hr_band))
+    hr = signals.hr_fft(wave, fps, band=tuple(config.hr_band))
     report.add(split, 'chunks', 1)
     yield f'{video_id}/{i:04d}', {
         'video': frames[sl],
@@ -282,17 +257,14 @@ class RppgBuilder(array_record.ArrayRecordBuilder):
     raise NotImplementedError
 
   def _split_generators(self, dl_manager):
-    try:
-      manual_dir = dl_manager.manual_dir
-    except AssertionError:  # TFDS's own check: missing or empty
-      manual_dir = getattr(dl_manager, '_manual_dir', None)
-    manual_dir = require_manual_dir(manual_dir, self.name,
-                                    self.MANUAL_DOWNLOAD_INSTRUCTIONS)
+    manual_dir = common.manual_dir(dl_manager, self.name,
+                                   self.MANUAL_DOWNLOAD_INSTRUCTIONS)
     videos = self._videos(manual_dir)
     if not any(videos.values()):
-      raise DataError(f'{self.name}: no videos found in {manual_dir!r}.\n'
+      raise common.DataError(
+          f'{self.name}: no videos found in {manual_dir!r}.\n'
                       f'{self.MANUAL_DOWNLOAD_INSTRUCTIONS}')
-    self._report = BuildReport()
+    self._report = build_report()
     self._cropper = FaceCropper(self.builder_config)
     return {split: self._generate_examples(split, entries)
             for split, entries in videos.items() if entries}

@@ -1,6 +1,6 @@
 """BYOL baseline: online network + predictor regress an EMA target network.
 
-Grill et al., NeurIPS 2020. Two views per clip (:mod:`instance`). The online
+Grill et al., NeurIPS 2020. Two views per clip (:mod:`common`). The online
 branch (encoder, projector, predictor) predicts the target branch's
 projection of the other view; the target (a copy of encoder and projector)
 is never trained by gradients: after each optimizer step it moves toward
@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from simper_jax import augment
-from simper_jax.methods import instance
+from simper_jax.methods import common
 
 Array = jax.Array
 NEEDS_LABELS = False
@@ -29,7 +29,7 @@ TRAINABLE = nnx.All(nnx.Param, nnx.Not(nnx.PathContains('target')))
 class Config:
   views: augment.ViewConfig
   ema: float = 0.99
-  head: instance.HeadConfig = instance.HeadConfig()
+  head: common.HeadConfig = common.HeadConfig()
 
   def __post_init__(self):
     if not 0 <= self.ema < 1:
@@ -38,57 +38,50 @@ class Config:
 
 def config_from(method_cfg, fps: float) -> Config:
   del fps
-  return Config(views=instance.view_config(method_cfg), ema=method_cfg.ema,
-                head=instance.head_config(method_cfg))
+  return Config(views=common.view_config(method_cfg), ema=method_cfg.ema,
+                head=common.head_config(method_cfg))
 
 
 class Learner(nnx.Module):
   def __init__(self, encoder: nnx.Module, cfg: Config, *, rngs: nnx.Rngs):
     self.encoder = encoder
-    self.projector = instance.projector(cfg, rngs=rngs)
-    self.predictor = instance.MLP(cfg.head.dim, cfg.head.hidden,
-                                  cfg.head.dim, rngs=rngs)
+    self.projector = common.projector(cfg, rngs=rngs)
+    self.predictor = common.MLP(cfg.head.dim, cfg.head.hidden,
+                                cfg.head.dim, rngs=rngs)
     # The target starts as an exact copy of the online encoder + projector,
     # in buffers of its own (shared ones cannot both be donated to the step).
-    self.target_encoder = instance.copy_module(encoder)
-    self.target_projector = instance.copy_module(self.projector)
+    self.target_encoder = common.copy_module(encoder)
+    self.target_projector = common.copy_module(self.projector)
 
 
 def build(encoder, cfg: Config, *, rngs) -> Learner:
   return Learner(encoder, cfg, rngs=rngs)
 
 
-encoder_of = instance.encoder_of
+encoder_of = common.encoder_of
 
 
-make_views = instance.make_views
+make_views = common.make_views
 
 
 def regression_loss(p: Array, z: Array) -> Array:
   """``mean(2 - 2 cos(p, z))`` over rows of ``[B, D]`` arrays."""
-  p, z = instance.l2_normalize(p), instance.l2_normalize(z)
+  p, z = common.l2_normalize(p), common.l2_normalize(z)
   return jnp.mean(2.0 - 2.0 * jnp.sum(p * z, axis=-1))
 
 
 def compute_loss(learner: Learner, views: augment.Views, batch,
                  cfg: Config) -> tuple[Array, dict[str, Array]]:
   del batch, cfg
-  online = learner.projector(instance.encode_pairs(learner.encoder, views))
+  online = learner.projector(common.encode_pairs(learner.encoder, views))
   p = learner.predictor(online)  # [B, 2, D]
   target = jax.lax.stop_gradient(learner.target_projector(
-      instance.encode_pairs(learner.target_encoder, views)))
+      common.encode_pairs(learner.target_encoder, views)))
   loss = 0.5 * (regression_loss(p[:, 0], target[:, 1])
                 + regression_loss(p[:, 1], target[:, 0]))
   return loss, {}
 
 
-def ema_update(target: nnx.Module, online: nnx.Module, rate: float) -> None:
-  """``target <- rate * target + (1 - rate) * online`` (parameters only)."""
-  t, o = nnx.state(target, nnx.Param), nnx.state(online, nnx.Param)
-  nnx.update(target, jax.tree.map(lambda a, b: rate * a + (1 - rate) * b,
-                                  t, o))
-
-
 def after_update(learner: Learner, cfg: Config) -> None:
-  ema_update(learner.target_encoder, learner.encoder, cfg.ema)
-  ema_update(learner.target_projector, learner.projector, cfg.ema)
+  common.ema_update(learner.target_encoder, learner.encoder, cfg.ema)
+  common.ema_update(learner.target_projector, learner.projector, cfg.ema)

@@ -10,35 +10,66 @@ the clip.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
+import jax.numpy as jnp
+from flax import nnx
 
 from simper_jax import augment
-from simper_jax.methods import simclr
+from simper_jax.methods import common
 
 Array = jax.Array
 NEEDS_LABELS = False
-Config = simclr.Config
-Learner = simclr.Learner
-build = simclr.build
-encoder_of = simclr.encoder_of
-after_update = simclr.after_update
+TRAINABLE = nnx.Param
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  views: augment.ViewConfig
+  temperature: float = 0.1
+  head: common.HeadConfig = common.HeadConfig()
+
+  def __post_init__(self):
+    if not self.temperature > 0:
+      raise ValueError(f'cvrl: temperature must be > 0, got '
+                       f'{self.temperature}.')
 
 
 def config_from(method_cfg, fps: float) -> Config:
-  cfg = simclr.config_from(method_cfg, fps)
+  del fps
   # Two windows: the view maker draws one start per "speed" (both at 1).
   views = augment.ViewConfig(
-      num_speeds=2, num_frames=cfg.views.num_frames, speed_range=(1.0, 1.0),
-      out_size=cfg.views.out_size)
-  return Config(views=views, temperature=cfg.temperature, head=cfg.head)
+      num_speeds=2, num_frames=method_cfg.num_frames, speed_range=(1.0, 1.0),
+      out_size=tuple(method_cfg.out_size) or None)
+  return Config(views=views, temperature=method_cfg.temperature,
+                head=common.head_config(method_cfg))
+
+
+Learner = common.ProjectionLearner  # the encoder and a projection head
+
+
+def build(encoder, cfg: Config, *, rngs) -> Learner:
+  return Learner(encoder, cfg, rngs=rngs)
+
+
+encoder_of = common.encoder_of
 
 
 def make_views(key: Array, clip: Array, cfg: Config) -> augment.Views:
   """Two windows with independent starts; view set A of the first and set
   B of the second: ``[2, 1, L, H', W', C]``."""
   v = augment.make_views(key, clip, cfg.views)  # [2 sets, 2 windows, ...]
-  views = jax.numpy.stack([v.views[0, 0], v.views[1, 1]])[:, None]
+  views = jnp.stack([v.views[0, 0], v.views[1, 1]])[:, None]
   return augment.Views(views=views, speeds=v.speeds[:1])
 
 
-compute_loss = simclr.compute_loss
+def compute_loss(learner: Learner, views: augment.Views, batch,
+                 cfg: Config) -> tuple[Array, dict[str, Array]]:
+  del batch
+  z = learner.projector(common.encode_pairs(learner.encoder, views))
+  return common.nt_xent(z[:, 0], z[:, 1], cfg.temperature), {}
+
+
+def after_update(learner: Learner, cfg: Config) -> None:
+  del learner, cfg

@@ -1,7 +1,7 @@
 """MoCo v2 baseline: a momentum key encoder and a queue of negatives.
 
 He et al., CVPR 2020; Chen et al., 2020 (v2: MLP head, stronger
-augmentation). Two views per clip (:mod:`instance`): the query branch
+augmentation). Two views per clip (:mod:`common`): the query branch
 (encoder + projector) is trained; the key branch is its exponential moving
 average; the loss is InfoNCE of each query against its key (positive) and
 the ``K`` keys of earlier steps held in a queue (negatives). The step's
@@ -18,8 +18,7 @@ import jax.numpy as jnp
 from flax import nnx
 
 from simper_jax import augment
-from simper_jax.methods import byol
-from simper_jax.methods import instance
+from simper_jax.methods import common
 
 Array = jax.Array
 NEEDS_LABELS = False
@@ -36,7 +35,7 @@ class Config:
   temperature: float = 0.2
   ema: float = 0.99
   queue_size: int = 256
-  head: instance.HeadConfig = instance.HeadConfig()
+  head: common.HeadConfig = common.HeadConfig()
 
   def __post_init__(self):
     if not self.temperature > 0 or not 0 <= self.ema < 1:
@@ -49,20 +48,20 @@ class Config:
 
 def config_from(method_cfg, fps: float) -> Config:
   del fps
-  return Config(views=instance.view_config(method_cfg),
+  return Config(views=common.view_config(method_cfg),
                 temperature=method_cfg.temperature, ema=method_cfg.ema,
                 queue_size=method_cfg.queue_size,
-                head=instance.head_config(method_cfg))
+                head=common.head_config(method_cfg))
 
 
 class Learner(nnx.Module):
   def __init__(self, encoder: nnx.Module, cfg: Config, *, rngs: nnx.Rngs):
     self.encoder = encoder
-    self.projector = instance.projector(cfg, rngs=rngs)
-    self.target_encoder = instance.copy_module(encoder)
-    self.target_projector = instance.copy_module(self.projector)
+    self.projector = common.projector(cfg, rngs=rngs)
+    self.target_encoder = common.copy_module(encoder)
+    self.target_projector = common.copy_module(self.projector)
     # Random unit keys until real ones replace them (as in MoCo).
-    self.queue = Queue(instance.l2_normalize(jax.random.normal(
+    self.queue = Queue(common.l2_normalize(jax.random.normal(
         rngs.params(), (cfg.queue_size, cfg.head.dim))))
     self.queue_ptr = Queue(jnp.zeros((), jnp.int32))
 
@@ -71,10 +70,10 @@ def build(encoder, cfg: Config, *, rngs) -> Learner:
   return Learner(encoder, cfg, rngs=rngs)
 
 
-encoder_of = instance.encoder_of
+encoder_of = common.encoder_of
 
 
-make_views = instance.make_views
+make_views = common.make_views
 
 
 def infonce_with_queue(q: Array, k: Array, queue: Array,
@@ -86,8 +85,8 @@ def infonce_with_queue(q: Array, k: Array, queue: Array,
       ``[K, D]`` negatives. All are L2-normalized here.
     temperature: ``tau``.
   """
-  q, k = instance.l2_normalize(q), instance.l2_normalize(k)
-  queue = instance.l2_normalize(queue)
+  q, k = common.l2_normalize(q), common.l2_normalize(k)
+  queue = common.l2_normalize(queue)
   pos = jnp.sum(q * k, axis=-1, keepdims=True)
   logits = jnp.concatenate([pos, q @ queue.T], axis=1) / temperature
   return -jnp.mean(jax.nn.log_softmax(logits, axis=-1)[:, 0])
@@ -96,19 +95,19 @@ def infonce_with_queue(q: Array, k: Array, queue: Array,
 def compute_loss(learner: Learner, views: augment.Views, batch,
                  cfg: Config) -> tuple[Array, dict[str, Array]]:
   del batch
-  q = learner.projector(instance.encode_pairs(learner.encoder, views))[:, 0]
+  q = learner.projector(common.encode_pairs(learner.encoder, views))[:, 0]
   k = jax.lax.stop_gradient(learner.target_projector(
-      instance.encode_pairs(learner.target_encoder, views)))[:, 1]
+      common.encode_pairs(learner.target_encoder, views)))[:, 1]
   loss = infonce_with_queue(q, k, learner.queue[...], cfg.temperature)
   # Enqueue this step's keys (overwriting the oldest) for later steps.
   b = k.shape[0]
   idx = (learner.queue_ptr[...] + jnp.arange(b)) % cfg.queue_size
   learner.queue[...] = learner.queue[...].at[idx].set(
-      instance.l2_normalize(k))
+      common.l2_normalize(k))
   learner.queue_ptr[...] = (learner.queue_ptr[...] + b) % cfg.queue_size
   return loss, {}
 
 
 def after_update(learner: Learner, cfg: Config) -> None:
-  byol.ema_update(learner.target_encoder, learner.encoder, cfg.ema)
-  byol.ema_update(learner.target_projector, learner.projector, cfg.ema)
+  common.ema_update(learner.target_encoder, learner.encoder, cfg.ema)
+  common.ema_update(learner.target_projector, learner.projector, cfg.ema)

@@ -98,9 +98,10 @@ def config_from(method_cfg, fps: float) -> Config:
                 band=tuple(method_cfg.band))
 
 
-# --- The method interface used by the train step (shared by the baselines).
+# --- The method interface (``simper_jax.methods.base.Method``).
 
 NEEDS_LABELS = False  # pretraining never sees a label
+TRAINABLE = nnx.Param  # the learner is the encoder: all its parameters
 
 
 def build(encoder, cfg: Config, *, rngs) -> nnx.Module:

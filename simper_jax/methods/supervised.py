@@ -24,10 +24,11 @@ from flax import nnx
 
 from simper_jax import augment
 from simper_jax import similarity as similarity_lib
-from simper_jax.methods import instance
+from simper_jax.methods import common
 
 Array = jax.Array
 NEEDS_LABELS = True
+TRAINABLE = nnx.Param
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Config:
 
 
 def config_from(method_cfg, fps: float) -> Config:
-  return Config(views=instance.view_config(method_cfg), fps=fps,
+  return Config(views=common.view_config(method_cfg), fps=fps,
                 band=tuple(method_cfg.band), loss=method_cfg.supervised_loss)
 
 
@@ -83,10 +84,10 @@ def build(encoder, cfg: Config, *, rngs) -> Learner:
   return Learner(encoder, cfg, rngs=rngs)
 
 
-encoder_of = instance.encoder_of
+encoder_of = common.encoder_of
 
 
-make_views = instance.make_views
+make_views = common.make_views
 
 
 def compute_loss(learner: Learner, views: augment.Views, batch,

@@ -38,10 +38,10 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from tfds_builders import array_record
-from tfds_builders import rppg_common
+from tfds_builders import common
 
 _VIDEO_ENCODING = tfds.features.Encoding.BYTES
-DataError = rppg_common.DataError
+DataError = common.DataError
 
 _CSV = {'train': 'countix_train.csv', 'validation': 'countix_val.csv',
         'test': 'countix_test.csv'}
@@ -313,12 +313,7 @@ class Builder(array_record.ArrayRecordBuilder):
       return {'train': self._synthetic('train', c.num_train, 0),
               'validation': self._synthetic('validation', c.num_test, 1),
               'test': self._synthetic('test', c.num_test, 2)}
-    try:
-      manual_dir = dl_manager.manual_dir
-    except AssertionError:
-      manual_dir = getattr(dl_manager, '_manual_dir', None)
-    manual_dir = rppg_common.require_manual_dir(manual_dir, 'countix',
-                                                _INSTRUCTIONS)
+    manual_dir = common.manual_dir(dl_manager, 'countix', _INSTRUCTIONS)
     rows = {s: read_annotations(os.path.join(manual_dir, f), s)
             for s, f in _CSV.items()}
     clips = index_clips(manual_dir)

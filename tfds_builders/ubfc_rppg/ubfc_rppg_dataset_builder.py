@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from tfds_builders import common
 from tfds_builders import rppg_common
 
 # DATASET_2's subject numbers are 1, 3-5, 8-18, 20, 22-27, 30-49 (42).
@@ -45,11 +46,11 @@ def read_ground_truth(path: str) -> np.ndarray:
   try:
     wave = np.array([float(v) for v in first.split()], np.float64)
   except ValueError as e:
-    raise rppg_common.DataError(
+    raise common.DataError(
         f'{path}: the first line must be the PPG waveform as '
         f'whitespace-separated numbers ({e}).') from e
   if wave.size < 2:
-    raise rppg_common.DataError(f'{path}: the first line holds no PPG '
+    raise common.DataError(f'{path}: the first line holds no PPG '
                                 'waveform.')
   return wave
 
@@ -59,7 +60,7 @@ def read_video(path: str) -> tuple[Iterator[np.ndarray], float]:
   import cv2  # pylint: disable=g-import-not-at-top
   cap = cv2.VideoCapture(path)
   if not cap.isOpened():
-    raise rppg_common.DataError(f'{path}: OpenCV cannot open this video '
+    raise common.DataError(f'{path}: OpenCV cannot open this video '
                                 '(missing, corrupt, or an unknown codec).')
   fps = float(cap.get(cv2.CAP_PROP_FPS))
 
@@ -94,7 +95,7 @@ class Builder(rppg_common.RppgBuilder):
         continue
       for f in ('vid.avi', 'ground_truth.txt'):
         if not os.path.isfile(os.path.join(folder, f)):
-          raise rppg_common.DataError(
+          raise common.DataError(
               f'ubfc_rppg: {os.path.join(folder, f)} is missing.\n'
               f'{_INSTRUCTIONS}')
       number = int(match.group(1))
@@ -115,7 +116,7 @@ class Builder(rppg_common.RppgBuilder):
       # The waveform is sampled once per frame; a few samples' difference
       # is tolerated by resampling onto the frames, more is an error.
       if abs(len(wave) - len(frames)) > max(2, 0.01 * len(frames)):
-        raise rppg_common.DataError(
+        raise common.DataError(
             f'{gt}: {len(wave)} PPG samples for {len(frames)} frames of '
             'vid.avi; they should match one to one.')
       self._report.add('train' if number not in TEST_SUBJECTS else 'test',
@@ -124,7 +125,7 @@ class Builder(rppg_common.RppgBuilder):
       wave = np.interp(np.linspace(0, len(wave) - 1, len(frames)),
                        np.arange(len(wave)), wave)
     if not fps > 0:
-      raise rppg_common.DataError(f'{folder}/vid.avi: no frame rate in the '
+      raise common.DataError(f'{folder}/vid.avi: no frame rate in the '
                                   'file header.')
     return dict(frames=frames, face_detected=found, ppg=wave, fps=fps,
                 subject=f'subject{number}', video_id=f'subject{number}')
