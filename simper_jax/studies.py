@@ -1,10 +1,12 @@
 r"""Studies: every arm of a comparison at a stated budget, then a report.
 
-    python -m simper_jax.studies compare_methods --workdir=DIR
-    python -m simper_jax.studies data_efficiency --workdir=DIR
-    python -m simper_jax.studies zero_shot --workdir=DIR
-    python -m simper_jax.studies ablations --workdir=DIR
-        [--scale=cpu|full] [--seeds=0,1] [--arms=a,b] [--budgets=50,100,200]
+    python -m simper_jax.studies STUDY --workdir=DIR
+        [--config=experiments/NAME.py[:VARIANTS]] [--seeds=0,1]
+        [--arms=a,b] [--budgets=50,100,200] [--holdout_bands=2-3,4-5]
+
+``STUDY`` is ``compare_methods``, ``data_efficiency``, ``zero_shot`` or
+``ablations``; ``--config`` is any experiment (default
+``experiments/rotating_digits.py:cpu``, the CPU demo).
 
 Each arm (a method, a data fraction, a held-out band) is trained with
 ``train.train_and_evaluate`` for each seed, and evaluated after each budget
@@ -21,9 +23,12 @@ coloured by frequency, as in the paper's Figure 1); for data efficiency,
 ``DIR/efficiency.png`` (test MAE against the fraction of training
 clips). A study is resumable: finished points are not recomputed.
 
-``--scale=cpu`` uses ``experiments/rotating_digits.py:cpu`` (a 2-core CPU;
-the method comparison takes ~40 minutes), ``--scale=full`` the tutorial
-scale (GPU/TPU).
+Budgets default to a quarter, a half and all of the experiment's
+``num_train_steps`` (``rotating_digits.py:cpu``: 50, 100, 200; the method
+comparison takes ~40 minutes on a 2-core CPU). The zero-shot arms hold out
+each band of ``--holdout_bands`` (in the target's unit; default 2-3 and
+4-5, RotatingDigits' interpolation and extrapolation bands in Hz). MAEs
+are in the experiment's target unit (its task kind).
 """
 
 from __future__ import annotations
@@ -41,23 +46,35 @@ from absl import logging
 import numpy as np
 
 STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot', 'ablations')
-_SCALE = flags.DEFINE_enum('scale', 'cpu', ['cpu', 'full', 'smoke'],
-                           'Base config: the cpu demo, the tutorial scale, '
-                           'or smoke (tests).')
+_CONFIG = flags.DEFINE_string(
+    'config', 'experiments/rotating_digits.py:cpu',
+    'The experiment: a config file[:variants] as for simper_jax.main.')
+_HOLDOUT = flags.DEFINE_list(
+    'holdout_bands', ['2-3', '4-5'], 'zero_shot: the held-out target '
+    'bands, LOW-HIGH in the target\'s unit (first: interpolation, second: '
+    'extrapolation).')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory.')
 _SEEDS = flags.DEFINE_list('seeds', ['0', '1'], 'Seeds (at least 2).')
 _ARMS = flags.DEFINE_list('arms', None, 'Subset of the study\'s arms.')
 _BUDGETS = flags.DEFINE_list('budgets', None, 'Training steps at which to '
-                             'evaluate (default: per scale).')
+                             'evaluate (default: 1/4, 1/2 and all of the '
+                             'experiment\'s num_train_steps).')
 _DATA_DIR = flags.DEFINE_string('data_dir', '', 'TFDS data folder.')
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_DEFAULT_BUDGETS = {'cpu': (50, 100, 200), 'full': (1250, 2500, 5000),
-                    'smoke': (2, 4)}
-READOUTS = ('fft_scaled', 'linear_probe', 'fft')
+DEFAULT_HOLDOUT_BANDS = ((2.0, 3.0), (4.0, 5.0))
+# Shown first where the task has them: the readouts that compare methods.
+_ORDER = ('fft_scaled', 'linear_probe', 'fft')
 
 
-def arms(study: str) -> dict[str, dict[str, Any]]:
+def readouts_of(task) -> tuple[str, ...]:
+  """The task's readouts, the headline ones first."""
+  return tuple(sorted(task.readouts, key=lambda r: (
+      _ORDER.index(r) if r in _ORDER else len(_ORDER))))
+
+
+def arms(study: str, holdout_bands=DEFAULT_HOLDOUT_BANDS
+         ) -> dict[str, dict[str, Any]]:
   """The arms of ``study``: name -> config overrides (dotted keys)."""
   if study == 'compare_methods':
     return {m: {'method.name': m} for m in (
@@ -69,8 +86,8 @@ def arms(study: str) -> dict[str, dict[str, Any]]:
   if study == 'zero_shot':
     return {f'{m}_{name}': {'method.name': m, 'data.holdout_band': band}
             for m in ('simper', 'supervised')
-            for name, band in (('interpolation', (2.0, 3.0)),
-                               ('extrapolation', (4.0, 5.0)))}
+            for name, band in zip(('interpolation', 'extrapolation'),
+                                  (tuple(b) for b in holdout_bands))}
   if study == 'ablations':  # SimPer's design choices, one at a time
     out = {f'similarity_{v}': {'method.similarity': v}
            for v in ('mxcorr', 'npsd', 'cosine', 'l2')}
@@ -85,14 +102,19 @@ def arms(study: str) -> dict[str, dict[str, Any]]:
   raise ValueError(f'unknown study {study!r}; choose one of {STUDIES}.')
 
 
-def base_config(scale: str, data_dir: str = ''):
-  """The experiment config of ``scale``, set up for learning curves."""
-  spec = importlib.util.spec_from_file_location(
-      'rotating_digits_config',
-      os.path.join(_ROOT, 'experiments', 'rotating_digits.py'))
+def base_config(experiment: str, data_dir: str = ''):
+  """The config of ``experiment`` (``path/to/config.py[:variants]``, a
+  path relative to the repository root or the working directory), set up
+  for learning curves."""
+  path, _, variants = experiment.partition(':')
+  if not os.path.exists(path):
+    path = os.path.join(_ROOT, path)
+  if not os.path.exists(path):
+    raise ValueError(f'--config: no experiment file {experiment!r}.')
+  spec = importlib.util.spec_from_file_location('study_experiment', path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  config = module.get_config({'full': ''}.get(scale, scale))
+  config = module.get_config(variants or None)
   config.optim.schedule = 'constant'  # resuming == one longer run
   config.eval.compare_init = False  # the floor is its own arm
   config.data.data_dir = data_dir or config.data.data_dir
@@ -130,18 +152,29 @@ def run_arm(config, workdir: str, budgets, *, init_only: bool = False
   return points
 
 
-def run_study(study: str, workdir: str, *, scale: str, seeds, budgets,
-              only=None, data_dir: str = '') -> dict[str, Any]:
+def default_budgets(config) -> tuple[int, ...]:
+  """A quarter, a half and all of ``config.num_train_steps``."""
+  n = int(config.num_train_steps)
+  if n < 1:
+    raise ValueError('the experiment sets no num_train_steps; pass '
+                     '--budgets=STEPS,STEPS,...')
+  return tuple(sorted({max(1, n // 4), max(1, n // 2), n}))
+
+
+def run_study(study: str, workdir: str, *, experiment: str, seeds,
+              budgets=None, only=None, data_dir: str = '',
+              holdout_bands=DEFAULT_HOLDOUT_BANDS) -> dict[str, Any]:
   """Runs every arm x seed (and the untrained floor); writes the report."""
   if len(seeds) < 1:
     raise ValueError('give at least one seed.')
-  all_arms = arms(study)
+  all_arms = arms(study, holdout_bands)
   unknown = sorted(set(only or ()) - set(all_arms))
   if unknown:
     raise ValueError(f'unknown arm(s) {unknown} of {study}; choose from '
                      f'{sorted(all_arms)}.')
   chosen = {k: v for k, v in all_arms.items() if not only or k in only}
-  base = base_config(scale, data_dir)
+  base = base_config(experiment, data_dir)
+  budgets = tuple(budgets or default_budgets(base))
   results: dict[str, dict[int, dict[int, dict]]] = {}
   total = len(chosen) * len(seeds)
   done = 0
@@ -167,77 +200,85 @@ def run_study(study: str, workdir: str, *, scale: str, seeds, budgets,
       cfg = _override(base, {**overrides, 'seed': int(seed)})
       results.setdefault(name, {})[seed] = run_arm(
           cfg, os.path.join(workdir, name, f'seed{seed}'), budgets)
-  report = write_report(study, workdir, results, scale=scale,
-                        budgets=budgets, seeds=seeds)
+  report = write_report(study, workdir, results, config=base,
+                        experiment=experiment, budgets=budgets, seeds=seeds)
   return {'results': results, 'report': report}
 
 
-def _test_split(points: dict[int, dict]) -> str:
+def _test_split(points: dict[int, dict], test: str = 'test') -> str:
   metrics = next(iter(points.values()))
-  return 'test_heldout' if 'test_heldout' in metrics else 'test'
+  return f'{test}_heldout' if f'{test}_heldout' in metrics else test
 
 
-def summary(results, split_of=_test_split) -> dict[str, dict[str, Any]]:
-  """Per arm and readout: the last budget's test MAE, mean and spread
-  (min..max) over seeds, and each seed's value."""
+def summary(results, readouts, test: str = 'test'
+            ) -> dict[str, dict[str, Any]]:
+  """Per arm and readout: the last budget's MAE on ``test`` (its held-out
+  part when a band is held out), mean and spread (min..max) over seeds,
+  and each seed's value."""
   out = {}
   for arm, by_seed in results.items():
     row = {}
-    for r in READOUTS:
+    for r in readouts:
       vals = []
       for points in by_seed.values():
         last = points[max(points)]
-        vals.append(last[split_of(points)][r]['mae'])
+        vals.append(last[_test_split(points, test)][r]['mae'])
       row[r] = {'mean': float(np.mean(vals)), 'min': float(np.min(vals)),
                 'max': float(np.max(vals)), 'values': vals}
     out[arm] = row
   return out
 
 
-def write_report(study: str, workdir: str, results, *, scale: str, budgets,
-                 seeds) -> str:
+def write_report(study: str, workdir: str, results, *, config, experiment,
+                 budgets, seeds) -> str:
   """``report.md``, ``summary.json``, ``curves.png`` (and
   ``embeddings.png`` for the method comparison); returns the table."""
   import jax  # pylint: disable=g-import-not-at-top
+  from simper_jax import tasks  # pylint: disable=g-import-not-at-top
   from simper_jax import writers  # pylint: disable=g-import-not-at-top
-  table = summary(results)
-  split = {arm: _test_split(next(iter(s.values())))
+  task = tasks.get(config.data.target_unit)
+  readouts = readouts_of(task)
+  test = config.data.eval_splits[-1]
+  table = summary(results, readouts, test)
+  split = {arm: _test_split(next(iter(s.values())), test)
            for arm, s in results.items()}
-  lines = [f'{study} ({scale} scale, seeds {", ".join(map(str, seeds))}, '
-           f'last budget {max(budgets)} steps; test MAE in Hz, mean '
-           '[min, max] over seeds)', '',
-           '| arm | split | ' + ' | '.join(READOUTS) + ' |',
-           '|---|---|' + '---|' * len(READOUTS)]
+  lines = [f'{study} ({experiment}, seeds {", ".join(map(str, seeds))}, '
+           f'last budget {max(budgets)} steps; {test} MAE in {task.unit}, '
+           'mean [min, max] over seeds)', '',
+           '| arm | split | ' + ' | '.join(readouts) + ' |',
+           '|---|---|' + '---|' * len(readouts)]
   for arm, row in table.items():
     cells = [f'{row[r]["mean"]:.3f} [{row[r]["min"]:.3f}, '
-             f'{row[r]["max"]:.3f}]' for r in READOUTS]
+             f'{row[r]["max"]:.3f}]' for r in readouts]
     lines.append(f'| {arm} | {split[arm]} | ' + ' | '.join(cells) + ' |')
   text = '\n'.join(lines) + '\n'
   if jax.process_index() == 0:
     with open(os.path.join(workdir, 'report.md'), 'w') as f:
       f.write(text)
     writers.write_json(os.path.join(workdir, 'summary.json'), {
-        'study': study, 'scale': scale, 'budgets': list(budgets),
-        'seeds': list(seeds), 'test_mae': table,
+        'study': study, 'experiment': experiment, 'unit': task.unit,
+        'budgets': list(budgets), 'seeds': list(seeds), 'test_mae': table,
         'curves': {arm: {seed: {str(b): {r: p[split[arm]][r]['mae']
-                                         for r in READOUTS}
+                                         for r in readouts}
                                 for b, p in points.items()}
                          for seed, points in by_seed.items()}
                    for arm, by_seed in results.items()}})
-    _plot_curves(os.path.join(workdir, 'curves.png'), results, split, study)
+    _plot_curves(os.path.join(workdir, 'curves.png'), results, split, study,
+                 readouts, task.unit)
     if study == 'data_efficiency':
-      _plot_efficiency(os.path.join(workdir, 'efficiency.png'), table)
+      _plot_efficiency(os.path.join(workdir, 'efficiency.png'), table,
+                       readouts, task.unit)
     if study == 'compare_methods':
       _plot_embeddings(os.path.join(workdir, 'embeddings.png'), workdir,
-                       list(results), seeds[0], budgets)
+                       list(results), seeds[0], budgets, config, task, test)
   return text
 
 
-def _plot_curves(path, results, split, study) -> None:
+def _plot_curves(path, results, split, study, readouts, unit) -> None:
   from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
-  fig = Figure(figsize=(5 * len(READOUTS), 4))
-  axes = fig.subplots(1, len(READOUTS))
-  for ax, r in zip(axes, READOUTS):
+  fig = Figure(figsize=(5 * len(readouts), 4))
+  axes = np.atleast_1d(fig.subplots(1, len(readouts)))
+  for ax, r in zip(axes, readouts):
     for arm, by_seed in results.items():
       steps = sorted(next(iter(by_seed.values())))
       vals = np.array([[points[s][split[arm]][r]['mae'] for s in steps]
@@ -248,7 +289,7 @@ def _plot_curves(path, results, split, study) -> None:
       ax.errorbar(steps, vals.mean(0), yerr=[vals.mean(0) - vals.min(0),
                                              vals.max(0) - vals.mean(0)],
                   marker='o', capsize=3, label=arm)
-    ax.set(title=f'{r}: test MAE', xlabel='training step', ylabel='Hz',
+    ax.set(title=f'{r}: test MAE', xlabel='training step', ylabel=unit,
            yscale='log')
   axes[0].legend(fontsize=8)
   fig.suptitle(f'{study}: mean and range over seeds')
@@ -256,7 +297,7 @@ def _plot_curves(path, results, split, study) -> None:
   fig.savefig(path, dpi=100)
 
 
-def _plot_efficiency(path, table) -> None:
+def _plot_efficiency(path, table, readouts, unit) -> None:
   """Test MAE against the fraction of training clips, per method."""
   from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
   by_method: dict[str, list] = {}
@@ -268,9 +309,9 @@ def _plot_efficiency(path, table) -> None:
            for a, row in table.items() if a.startswith('untrained')]
   if floor:
     by_method['untrained'] = floor
-  fig = Figure(figsize=(5 * len(READOUTS), 4))
-  axes = fig.subplots(1, len(READOUTS))
-  for ax, r in zip(axes, READOUTS):
+  fig = Figure(figsize=(5 * len(readouts), 4))
+  axes = np.atleast_1d(fig.subplots(1, len(readouts)))
+  for ax, r in zip(axes, readouts):
     for method, points in by_method.items():
       points.sort(key=lambda p: p[0])
       x = np.array([p[0] for p in points])
@@ -281,32 +322,34 @@ def _plot_efficiency(path, table) -> None:
                   capsize=3, label=method,
                   ls='--' if method == 'untrained' else '-')
     ax.set(title=f'{r}: test MAE', xlabel='fraction of training clips',
-           ylabel='Hz', xscale='log', yscale='log')
+           ylabel=unit, xscale='log', yscale='log')
   axes[0].legend(fontsize=8)
   fig.suptitle('data efficiency: mean and range over seeds, last budget')
   fig.tight_layout()
   fig.savefig(path, dpi=100)
 
 
-def _plot_embeddings(path, workdir, arm_names, seed, budgets) -> None:
+def _plot_embeddings(path, workdir, arm_names, seed, budgets, config, task,
+                     test) -> None:
   from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
-  from simper_jax import metrics as metrics_lib  # pylint: disable=g-import-not-at-top
+  from simper_jax import datasets  # pylint: disable=g-import-not-at-top
+  from simper_jax.evaluation import figures  # pylint: disable=g-import-not-at-top
+  from simper_jax.evaluation import spectra  # pylint: disable=g-import-not-at-top
+  target = datasets.plugin(config.data).target
   fig = Figure(figsize=(3.2 * len(arm_names), 3.2))
   axes = np.atleast_1d(fig.subplots(1, len(arm_names)))
   for ax, arm in zip(axes, arm_names):
     budget = 0 if arm == 'untrained' else max(budgets)
     data = np.load(os.path.join(workdir, arm, f'seed{seed}', 'curve',
                                 f'features_{budget}.npz'))
-    feats, y = data['test_features'], data['test_frequency']
-    freqs, power = metrics_lib.power_spectrum(feats, 30.0)
-    keep = freqs >= 0.25
-    spec = power[:, keep] / np.maximum(
-        power[:, keep].sum(1, keepdims=True), 1e-30)
-    emb = metrics_lib.pca_2d(spec)
+    feats, y = data[f'{test}_features'], data[f'{test}_{target}']
+    _, spec = spectra.band_spectrum(feats, config.data.fps,
+                                    tuple(config.eval.band))
+    emb = figures.pca_2d(spec)
     ax.scatter(emb[:, 0], emb[:, 1], c=y, s=3, cmap='viridis')
     ax.set(title=arm, xticks=[], yticks=[])
-  fig.suptitle('test features (PCA of power spectra), coloured by true '
-               'frequency')
+  fig.suptitle(f'{test} features (PCA of power spectra), coloured by true '
+               f'{task.quantity}')
   fig.tight_layout()
   fig.savefig(path, dpi=72)
 
@@ -318,13 +361,14 @@ def main(argv):
   if not _WORKDIR.value:
     raise app.UsageError('--workdir is required.')
   logging.set_verbosity(logging.WARNING)
-  budgets = [int(b) for b in (_BUDGETS.value
-                              or _DEFAULT_BUDGETS[_SCALE.value])]
   try:
+    budgets = [int(b) for b in _BUDGETS.value or ()]
+    bands = [tuple(float(x) for x in b.split('-')) for b in _HOLDOUT.value]
     out = run_study(argv[1], os.path.abspath(_WORKDIR.value),
-                    scale=_SCALE.value, seeds=[int(s) for s in _SEEDS.value],
-                    budgets=budgets, only=_ARMS.value,
-                    data_dir=_DATA_DIR.value)
+                    experiment=_CONFIG.value,
+                    seeds=[int(s) for s in _SEEDS.value], budgets=budgets,
+                    only=_ARMS.value, data_dir=_DATA_DIR.value,
+                    holdout_bands=bands)
   except (ValueError, FloatingPointError) as e:
     sys.exit(f'error: {e}')
   print(out['report'])

@@ -141,32 +141,37 @@ def test_to_global_shards_the_batch_and_numbers_the_clips():
 
 def _data_cfg(**kw):
   import ml_collections  # pylint: disable=g-import-not-at-top
-  base = dict(target='frequency', train_fraction=1.0, holdout_band=())
+  base = dict(train_fraction=1.0, holdout_band=())
   return ml_collections.ConfigDict({**base, **kw})
+
+
+def _select(source, cfg, *, role, seed):
+  return input_pipeline.select(source, cfg, role=role, seed=seed,
+                               target='frequency')
 
 
 def test_select_train_fraction_is_seeded_and_counted():
   src = _Source(40)
-  sub, note = input_pipeline.select(src, _data_cfg(train_fraction=0.25),
-                                    role='train', seed=0)
-  again, _ = input_pipeline.select(src, _data_cfg(train_fraction=0.25),
-                                   role='train', seed=0)
-  other, _ = input_pipeline.select(src, _data_cfg(train_fraction=0.25),
-                                   role='train', seed=1)
+  sub, note = _select(src, _data_cfg(train_fraction=0.25), role='train',
+                      seed=0)
+  again, _ = _select(src, _data_cfg(train_fraction=0.25), role='train',
+                     seed=0)
+  other, _ = _select(src, _data_cfg(train_fraction=0.25), role='train',
+                     seed=1)
   assert len(sub) == 10 and '10 clips kept' in note
   ids = [int(sub[i]['video'][0, 0, 0, 0]) for i in range(len(sub))]
   assert ids == sorted(set(ids))
   assert list(sub.indices) == list(again.indices)
   assert list(sub.indices) != list(other.indices)
-  whole, note = input_pipeline.select(src, _data_cfg(), role='train', seed=0)
+  whole, note = _select(src, _data_cfg(), role='train', seed=0)
   assert whole is src and note == 'all 40 clips'
 
 
 def test_select_holdout_band_splits_by_target():
   src = _Source(40)  # frequency = index / 10: 0.0 .. 3.9
   cfg = _data_cfg(holdout_band=(1.0, 2.0))
-  train_part, note = input_pipeline.select(src, cfg, role='train', seed=0)
-  held, _ = input_pipeline.select(src, cfg, role='heldout', seed=0)
+  train_part, note = _select(src, cfg, role='train', seed=0)
+  held, _ = _select(src, cfg, role='heldout', seed=0)
   f_train = [train_part[i]['frequency'] for i in range(len(train_part))]
   f_held = [held[i]['frequency'] for i in range(len(held))]
   assert all(f < 1.0 or f > 2.0 for f in f_train)
@@ -184,7 +189,7 @@ def test_select_holdout_band_splits_by_target():
 def test_select_refuses_bad_settings(kw, match):
   role = 'heldout' if 'holdout_band' in kw else 'train'
   with pytest.raises(ValueError, match=match):
-    input_pipeline.select(_Source(10), _data_cfg(**kw), role=role, seed=0)
+    _select(_Source(10), _data_cfg(**kw), role=role, seed=0)
 
 
 def test_clip_array_keeps_uint8_and_standardizes_floats():

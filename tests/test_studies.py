@@ -11,6 +11,8 @@ import pytest
 from simper_jax import studies
 from simper_jax import train
 
+_SMOKE = 'experiments/rotating_digits.py:smoke'
+
 
 def test_arms_of_each_study():
   assert list(studies.arms('compare_methods')) == [
@@ -33,7 +35,7 @@ def test_arms_of_each_study():
 @pytest.mark.slow
 def test_smoke_study_report_and_resume(tmp_path, monkeypatch):
   data_dir, workdir = str(tmp_path / 'tfds'), str(tmp_path / 'study')
-  out = studies.run_study('compare_methods', workdir, scale='smoke',
+  out = studies.run_study('compare_methods', workdir, experiment=_SMOKE,
                           seeds=[0, 1], budgets=[2, 4],
                           only=['simper', 'supervised'], data_dir=data_dir)
   with open(os.path.join(workdir, 'summary.json')) as f:
@@ -57,7 +59,7 @@ def test_smoke_study_report_and_resume(tmp_path, monkeypatch):
   calls = []
   monkeypatch.setattr(train, 'train_and_evaluate',
                       lambda *a, **k: calls.append(a))
-  again = studies.run_study('compare_methods', workdir, scale='smoke',
+  again = studies.run_study('compare_methods', workdir, experiment=_SMOKE,
                             seeds=[0, 1], budgets=[2, 4],
                             only=['simper', 'supervised'],
                             data_dir=data_dir)
@@ -67,7 +69,7 @@ def test_smoke_study_report_and_resume(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_zero_shot_reports_the_held_out_band(tmp_path):
   workdir = str(tmp_path / 'zs')
-  studies.run_study('zero_shot', workdir, scale='smoke', seeds=[0],
+  studies.run_study('zero_shot', workdir, experiment=_SMOKE, seeds=[0],
                     budgets=[2], only=['simper_interpolation'],
                     data_dir=str(tmp_path / 'tfds'))
   with open(os.path.join(workdir, 'report.md')) as f:
@@ -84,14 +86,14 @@ def test_zero_shot_reports_the_held_out_band(tmp_path):
 
 def test_unknown_arm_is_refused(tmp_path):
   with pytest.raises(ValueError, match='unknown arm'):
-    studies.run_study('compare_methods', str(tmp_path), scale='smoke',
+    studies.run_study('compare_methods', str(tmp_path), experiment=_SMOKE,
                       seeds=[0], budgets=[2], only=['simclear'])
 
 
 @pytest.mark.slow
 def test_data_efficiency_uses_the_fraction_and_plots_it(tmp_path):
   workdir = str(tmp_path / 'de')
-  studies.run_study('data_efficiency', workdir, scale='smoke', seeds=[0],
+  studies.run_study('data_efficiency', workdir, experiment=_SMOKE, seeds=[0],
                     budgets=[2], only=['supervised_0.5'],
                     data_dir=str(tmp_path / 'tfds'))
   with open(os.path.join(workdir, 'report.md')) as f:
@@ -103,6 +105,35 @@ def test_data_efficiency_uses_the_fraction_and_plots_it(tmp_path):
     half = json.load(f)['num_clips']
   # Half of the smoke config's training clips (10 classes), for the
   # pretraining and the readouts alike.
-  per_class = studies.base_config('smoke').data.train_per_class
+  per_class = studies.base_config(_SMOKE).data.train_per_class
   assert half['train'] == round(0.5 * 10 * per_class)
   assert os.path.getsize(os.path.join(workdir, 'efficiency.png')) > 100
+
+
+def test_report_of_another_experiment_uses_its_task(tmp_path):
+  """Any experiment: a count target's report has the count readouts and
+  unit, read from the evaluation files the arms would have written."""
+  config = studies.base_config('experiments/countix.py:smoke')
+  assert studies.default_budgets(config) == tuple(sorted(
+      {max(1, config.num_train_steps // 4),
+       max(1, config.num_train_steps // 2), config.num_train_steps}))
+  def point(mae):
+    return {'test': {r: {'mae': mae} for r in ('fft', 'fft_scaled',
+                                                'linear_probe')}}
+  results = {'simper': {0: {2: point(1.0)}, 1: {2: point(3.0)}},
+             'untrained': {0: {0: point(5.0)}, 1: {0: point(7.0)}}}
+  text = studies.write_report('ablations', str(tmp_path), results,
+                              config=config, experiment='countix:smoke',
+                              budgets=[2], seeds=[0, 1])
+  assert 'test MAE in reps' in text
+  assert '| simper | test | 2.000 [1.000, 3.000]' in text
+  with open(os.path.join(tmp_path, 'summary.json')) as f:
+    summary = json.load(f)
+  assert summary['unit'] == 'reps'
+  assert summary['test_mae']['untrained']['linear_probe']['values'] == [
+      5.0, 7.0]
+
+
+def test_unknown_experiment_is_refused():
+  with pytest.raises(ValueError, match='no experiment file'):
+    studies.base_config('experiments/nope.py:smoke')
