@@ -12,7 +12,7 @@ machine's f32 matmul rate (4096^3, median of 5): once as XLA counts the compiled
 FLOPs, once as direct-convolution FLOPs per second (the work a direct
 convolution would do, so Winograd's saving shows as speed).
 
-Shapes (SPEC.md, "Measured behaviour"):
+Shapes (README.md, "Performance"):
   small     8 clips, M=5, 45 frames of 16x16x1, 16/32 channels
   tutorial  4 clips, M=10, 50 frames of 28x28x1, 64/128 channels
   paper     32 clips, M=10, 50 frames of 28x28x1, 64/128 channels (GPU)

@@ -12,7 +12,7 @@ Each arm (a method, a data fraction, a held-out band) is trained with
 ``train.train_and_evaluate`` for each seed, and evaluated after each budget
 in ``--budgets`` (training resumes between budgets, with a constant
 learning rate so that resuming is the same as one longer run): the points
-of the learning curves (baselines are budget-sensitive, SPEC.md). The
+of the learning curves (baselines are budget-sensitive). The
 untrained encoder (same initialization for every arm) is evaluated once
 per seed and data setting (``untrained``, ``untrained_0.1``, ...). Then
 ``DIR/report.md`` (a Markdown table: mean and spread over seeds at the

@@ -4,9 +4,9 @@ One ``jax.jit`` over the ``('data',)`` mesh, with the train state donated:
 
     key   = fold_in(root, step); per-clip keys = fold_in(key, global index)
     views = vmap(method.make_views)(keys, clips)        (on device)
-    feats = encoder(views)                              (Flax NNX)
-    loss  = method.loss(feats, views)
-    grads -> optax update
+    loss, aux = method.compute_loss(learner, views, batch, cfg)
+                                  (encoder inside; methods.base.Method)
+    grads -> optax update; method.after_update(learner, cfg)
 
 Per-clip keys depend only on the step and the clip's global index, so the
 augmentations, and hence the whole step, do not depend on how many devices

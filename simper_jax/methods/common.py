@@ -6,8 +6,8 @@ another method.
 Instance views (SimCLR, MoCo v2, BYOL, supervised): two invariant-augmented
 copies of ONE temporal window of the clip at speed 1 (no speed change):
 with a per-frame series as the embedding, views from different windows
-differ by a phase shift, which makes positives dissimilar (SPEC.md,
-"Baselines are budget-sensitive"). The encoder's per-frame series ``[L]``
+differ by a phase shift, which makes positives dissimilar (README.md,
+"Baselines, ablations and studies"). The encoder's per-frame series ``[L]``
 is the pooled embedding the losses see, through a projection head.
 
 Target networks (BYOL, MoCo v2): :func:`copy_module` starts one,

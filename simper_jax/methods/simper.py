@@ -26,7 +26,7 @@ class Config:
     views: the view maker's settings.
     similarity: ``mxcorr``, ``npsd``, ``cosine`` or ``l2``.
     feature_temperature: ``tau_feat`` (1.0 reproduces the original code and
-      measured best; SPEC.md "Logits").
+      measured best; README.md, "Choices").
     label_kernel: ``l1``, ``l2`` or ``sqrt``.
     label_temperature: ``tau_label``.
     fps: frame rate of the clips in Hz (for ``npsd``).

@@ -1,6 +1,6 @@
 """Supervised reference: the encoder plus a linear head on the label.
 
-The data-efficiency comparison's reference (SPEC.md). One augmented view of
+The data-efficiency comparison's reference (README.md, studies). One augmented view of
 a window at speed 1 per clip (no speed change, so the label is unchanged).
 The encoder emits a per-frame series whose phase is random per clip, so a
 linear map of the series itself cannot express frequency; the linear head

@@ -1,6 +1,6 @@
 """The reference SimPer encoder: a small 3-D CNN with one scalar per frame.
 
-SPEC.md, "Encoders": Conv3D (5,3,3) -> BatchNorm -> ReLU -> 2x2 spatial max
+The paper's reference encoder: Conv3D (5,3,3) -> BatchNorm -> ReLU -> 2x2 spatial max
 pool, repeated per width; then a 1x1x1 convolution to one channel,
 BatchNorm, ReLU and a spatial mean, so the feature of a view is a 1-D series
 ``[T]`` whose spectrum can be read directly.

@@ -1,7 +1,7 @@
 """3-D convolution in several formulations that compute the same function.
 
 XLA's native 3-D convolution is the right choice on GPU and TPU, but on CPU
-it leaves much of the machine idle (SPEC.md, "CPU speed"). The same
+it leaves much of the machine idle (README.md, "Performance"). The same
 stride-1, 'SAME'-padded convolution can be written as:
 
 - ``native``: ``lax.conv_general_dilated`` on ``NDHWC``.
