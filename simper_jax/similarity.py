@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tfds_builders import signals
+
 Array = jax.Array
 
 
@@ -117,10 +119,8 @@ def band_mask(num_samples: int, fps: float, band: tuple[float, float]
   Raises:
     ValueError: if the band is malformed or contains no bin.
   """
-  lo, hi = float(band[0]), float(band[1])
-  if not (fps > 0) or lo > hi or lo < 0:
-    raise ValueError(f'band_mask: need fps > 0 and 0 <= band[0] <= band[1], '
-                     f'got fps={fps}, band={band}.')
+  fps = signals.check_fps(fps, 'band_mask')
+  lo, hi = signals.check_band(band, 'band_mask')
   freqs = np.arange(num_samples // 2 + 1) * float(fps) / num_samples
   mask = (freqs >= lo) & (freqs <= hi)
   if not mask.any():

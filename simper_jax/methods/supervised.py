@@ -1,7 +1,7 @@
 """Supervised reference: the encoder plus a linear head on the label.
 
-The data-efficiency comparison's reference (README.md, studies). One augmented view of
-a window at speed 1 per clip (no speed change, so the label is unchanged).
+The data-efficiency comparison's reference (README.md, studies). One
+augmented view of a window at speed 1 per clip (no speed change, so the label is unchanged).
 The encoder emits a per-frame series whose phase is random per clip, so a
 linear map of the series itself cannot express frequency; the linear head
 reads the series' power spectrum normalized to unit sum over the band
@@ -52,11 +52,7 @@ def config_from(method_cfg, fps: float) -> Config:
 
 def spectrum_features(series: Array, cfg: Config) -> Array:
   """``[N, L]`` series -> ``[N, K]`` unit-sum in-band power spectra."""
-  mask = np.asarray(similarity_lib.band_mask(series.shape[-1], cfg.fps,
-                                             cfg.band))  # static
-  x = series - jnp.mean(series, axis=-1, keepdims=True)
-  power = jnp.abs(jnp.fft.rfft(x, axis=-1)) ** 2
-  power = power[..., np.flatnonzero(mask)]
+  power = similarity_lib.power_spectrum(series, fps=cfg.fps, band=cfg.band)
   return power / (jnp.sum(power, axis=-1, keepdims=True) + 1e-12)
 
 
