@@ -124,3 +124,47 @@ def conv3d_same(x, w):
         for ci in range(c):
           y += patch[..., ci:ci + 1] * w[i, j, k, ci][None, None, None, None]
   return y
+
+
+def hann(n):
+  """The periodic Hann window ``0.5 - 0.5 cos(2 pi i / n)``."""
+  return [0.5 - 0.5 * math.cos(2 * math.pi * i / n) for i in range(n)]
+
+
+def dft_power(x, n_fft, window):
+  """Direct one-sided DFT power of one mean-removed, windowed series."""
+  n = len(x)
+  mean = sum(x) / n
+  w = hann(n) if window == 'hann' else [1.0] * n
+  xc = [(v - mean) * w[i] for i, v in enumerate(x)]
+  out = []
+  for k in range(n_fft // 2 + 1):
+    re = sum(xc[s] * math.cos(2 * math.pi * k * s / n_fft) for s in range(n))
+    im = -sum(xc[s] * math.sin(2 * math.pi * k * s / n_fft) for s in range(n))
+    out.append(re * re + im * im)
+  return np.array(out)
+
+
+def ridge(x, y, alpha):
+  """Ridge by explicit standardization and the augmented normal equations.
+
+  Minimizes mean((y - b - xs w)^2) + alpha |w|^2, i.e. solves
+  (A^T A + n alpha P) [w; b] = A^T y with A = [xs, 1], P = diag(1..1, 0).
+  Returns ``(w, b, predict)``, ``w`` on the standardized features.
+  """
+  n, d = len(x), len(x[0])
+  mean = [sum(x[i][j] for i in range(n)) / n for j in range(d)]
+  std = [math.sqrt(sum((x[i][j] - mean[j]) ** 2 for i in range(n)) / n)
+         for j in range(d)]
+  a = np.ones((n, d + 1))
+  for i in range(n):
+    for j in range(d):
+      a[i, j] = (x[i][j] - mean[j]) / std[j]
+  pen = np.eye(d + 1) * n * alpha
+  pen[d, d] = 0.0
+  sol = np.linalg.solve(a.T @ a + pen, a.T @ np.asarray(y))
+
+  def predict(xn):
+    return np.array([sum((row[j] - mean[j]) / std[j] * sol[j]
+                         for j in range(d)) + sol[d] for row in xn])
+  return sol[:d], sol[d], predict

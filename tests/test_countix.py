@@ -13,7 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from simper_jax import input_pipeline
+from simper_jax import datasets
+from tfds_builders import common
 from tfds_builders import countix
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,7 +24,7 @@ _DUMMY = os.path.join(_ROOT, 'tfds_builders', 'countix', 'dummy_data')
 def _build(tmp_path, **kw):
   cfg = countix.CountixConfig(name='t', **kw)
   builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
-  input_pipeline.build(builder, '' if cfg.synthetic else _DUMMY)
+  datasets.build(builder, '' if cfg.synthetic else _DUMMY)
   return builder
 
 
@@ -107,9 +108,9 @@ def test_bad_csv_is_named(tmp_path):
     (raw / name).write_text('video_id,count\nabc,3\n')
   cfg = countix.CountixConfig(name='t', num_frames=16, image_size=16)
   builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
-  with pytest.raises(countix.countix_dataset_builder.DataError,
+  with pytest.raises(common.DataError,
                      match='countix_train.csv: missing column'):
-    input_pipeline.build(builder, str(raw))
+    datasets.build(builder, str(raw))
   assert not (tmp_path / 'tfds' / 'countix').exists()
 
 
@@ -150,23 +151,3 @@ def test_countix_smoke_trains_on_dummy_clips_and_reports_n(tmp_path):
     assert math.isfinite(m['mae']) and 0 <= m['obo'] <= 1
   assert 'obo' in r.stdout  # the printed table
 
-
-def test_count_readout_is_cycles_per_segment():
-  # Feature series with exactly k cycles over the 48 frames: the FFT
-  # readout counts k whatever the nominal fps, and off-by-one is 1.
-  from simper_jax import evaluate  # pylint: disable=g-import-not-at-top
-  rng = np.random.default_rng(0)
-  t = np.arange(48)
-  ks = rng.integers(2, 9, 40).astype(float)
-  feats = np.stack([np.sin(2 * np.pi * k * t / 48 + rng.uniform(0, 6))
-                    for k in ks])
-  for fps in (16.0, 30.0):
-    metrics, fitted = evaluate.readout_metrics(
-        {'train': feats, 'test': feats}, {'train': ks, 'test': ks}, fps=fps,
-        band=(fps / 48, fps / 2), train_split='train', folds=2,
-        alphas=(1.0,), unit='count')
-    # (the peak is refined between bins, hence not exactly integer)
-    np.testing.assert_allclose(fitted['preds']['test']['fft'], ks, atol=0.02)
-    assert metrics['test']['fft']['mae'] < 0.02
-    assert metrics['test']['fft']['obo'] == 1.0
-    assert metrics['test']['fft']['mae_normalized'] < 0.01

@@ -1,6 +1,7 @@
 """The land-surface temperature builder (``tfds_builders/lst``).
 
-All offline: ``dummy_data/`` (written by ``make_dummy_data.py``) and small
+Reading and decoding the files is tested in ``test_lst_netcdf.py``. All
+offline: ``dummy_data/`` (written by ``make_dummy_data.py``) and small
 files written here, whose temperature, quality flags and missing hours
 follow the closed-form rules of ``tfds_builders.lst.lst_synthetic``, so
 counts, windows and targets are checked against those rules directly.
@@ -14,8 +15,10 @@ import os
 import numpy as np
 import pytest
 
+from simper_jax import datasets
+from tests import test_lst_netcdf
+from tfds_builders import common
 from tfds_builders import lst
-from tfds_builders import rppg_common
 from tfds_builders.lst import lst_synthetic as syn
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,10 +32,9 @@ PACKING = {'plain': syn.PLAIN_PACKING, 'goes': syn.GOES_PACKING}
 
 
 def _build(data_dir, manual_dir, **config):
-  from simper_jax import input_pipeline  # pylint: disable=g-import-not-at-top
   builder = lst.Builder(config=lst.LstConfig(name='t', **config),
                         data_dir=str(data_dir))
-  input_pipeline.build(builder, str(manual_dir))
+  datasets.build(builder, str(manual_dir))
   return builder
 
 
@@ -198,58 +200,6 @@ def test_longer_horizon_targets_the_right_hour(tmp_path):
   assert n > 10
 
 
-def _loop_fill(values, valid):
-  """Direct reference: per pixel, linear between valid hours, nearest at
-  the ends; pixels never valid get the hour's mean of the others."""
-  t_len = values.shape[0]
-  out = np.zeros(values.shape, np.float64)
-  never = []
-  for idx in np.ndindex(values.shape[1:]):
-    good = [t for t in range(t_len) if valid[(t,) + idx]]
-    if not good:
-      never.append(idx)
-      continue
-    def v(u, idx=idx):
-      return float(values[(u,) + idx])
-    for t in range(t_len):
-      if valid[(t,) + idx]:
-        out[(t,) + idx] = v(t)
-      elif t < good[0]:
-        out[(t,) + idx] = v(good[0])
-      elif t > good[-1]:
-        out[(t,) + idx] = v(good[-1])
-      else:
-        a = max(u for u in good if u < t)
-        b = min(u for u in good if u > t)
-        out[(t,) + idx] = v(a) + (t - a) / (b - a) * (v(b) - v(a))
-  for t in range(t_len):
-    filled = [out[(t,) + idx] for idx in np.ndindex(values.shape[1:])
-              if idx not in never]
-    for idx in never:
-      out[(t,) + idx] = sum(filled) / len(filled)
-  return out
-
-
-def test_gap_fill_matches_a_direct_loop():
-  rng = np.random.default_rng(0)
-  for trial in range(6):
-    values = rng.normal(300, 5, (10, 3, 3))
-    valid = rng.random((10, 3, 3)) < (0.15 + 0.15 * trial)
-    valid[:, 0, 0] = False  # never valid: the hour's spatial mean
-    valid[0, 1, 1] = valid[-1, 1, 1] = False  # nearest at both ends
-    valid[:, 2, 2] = False
-    valid[4, 2, 2] = True  # a single valid hour: constant
-    values[~valid] = np.nan  # never read
-    got = lst.gap_fill(values, valid)
-    assert got.dtype == np.float32 and np.isfinite(got).all()
-    np.testing.assert_allclose(got, _loop_fill(values, valid), rtol=0,
-                               atol=1e-4)
-    np.testing.assert_array_equal(got[valid],
-                                  values[valid].astype(np.float32))
-  with pytest.raises(ValueError, match='no valid entry'):
-    lst.gap_fill(np.zeros((3, 2)), np.zeros((3, 2), bool))
-
-
 def test_windows_are_the_raw_grids_gap_filled_like_a_direct_loop(dummy):
   _, examples = dummy
   seen_never_valid = False
@@ -265,8 +215,9 @@ def test_windows_are_the_raw_grids_gap_filled_like_a_direct_loop(dummy):
     ok = have & syn.valid(kk, yy, xx, r['dead'])
     raw = _truth(ex['region'], syn.START + 3600 * kk, yy, xx)
     np.testing.assert_array_equal(ex['patches'][..., 1], ok)
-    np.testing.assert_allclose(ex['patches'][..., 0], _loop_fill(raw, ok),
-                               rtol=0, atol=2e-3)
+    np.testing.assert_allclose(ex['patches'][..., 0],
+                               test_lst_netcdf.loop_fill(raw, ok), rtol=0,
+                               atol=2e-3)
     seen_never_valid |= bool((~ok).all(axis=0).any())
   assert seen_never_valid  # sonoran's dead pixel (3, 3) is in the patch
 
@@ -300,18 +251,9 @@ def _write_three_layouts(raw, hours=30):
   return params
 
 
-def test_both_layouts_in_both_file_formats(tmp_path):
+def test_builds_both_layouts_in_both_file_formats(tmp_path):
   raw = tmp_path / 'raw'
   params = _write_three_layouts(raw)
-  with lst.NetcdfFile(str(raw / 'gamma' / 'export.nc')) as nc:
-    assert nc.format == 'NetCDF3'
-  alpha = sorted(os.listdir(raw / 'alpha'))[0]
-  with lst.NetcdfFile(str(raw / 'alpha' / alpha)) as nc:
-    assert nc.format == 'NetCDF4' and nc.attrs('LST')['_Unsigned'] == 'true'
-  assert lst.scan_file(str(raw / 'gamma' / 'export.nc')).layout == 'plain'
-  info = lst.scan_file(str(raw / 'beta' / sorted(os.listdir(
-      raw / 'beta'))[5]))
-  assert info.layout == 'goes' and info.hours == [syn.START // 3600 + 5]
   # delta: 5 hours only, too few for one example (noted in the report).
   syn.write_plain_file(str(raw / 'delta' / 'short.nc'),
                        np.full((5, 4, 6), 300.0), None, np.arange(5.0),
@@ -373,48 +315,9 @@ def test_centres_read_in_groups_give_the_same_examples(tmp_path,
           _truth(x['region'], int(x['time']), cy, cx), abs=1e-3)
 
 
-def test_cf_time_units():
-  def iso(units, value=0.0):
-    t = lst.cf_times(np.array([value]), {'units': units}, 'x')[0]
-    return lst.lst_dataset_builder._iso(t)  # pylint: disable=protected-access
-  assert iso('seconds since 2000-01-01 12:00:00') == '2000-01-01T12:00:00Z'
-  assert iso('hours since 1970-01-01T00:00:00Z', 25) == '1970-01-02T01:00:00Z'
-  assert iso('days since 2023-7-1', 0.5) == '2023-07-01T12:00:00Z'
-  assert iso('minutes since 2020-01-01 00:00 +01:00') == '2019-12-31T23:00:00Z'
-  with pytest.raises(rppg_common.DataError, match='not CF'):
-    iso('fortnights since 2020-01-01')
-  with pytest.raises(rppg_common.DataError, match='calendar'):
-    lst.cf_times(np.array([0.0]), {'units': 'days since 2000-01-01',
-                                   'calendar': '360_day'}, 'x')
-
-
-def test_unpack_handles_unsigned_fill_and_valid_range():
-  raw = np.array([0, -6, -5, -1, 100], np.int16)  # unsigned 65530, ...
-  attrs = {'_Unsigned': 'true', '_FillValue': np.array([-1], np.int16),
-           'valid_range': np.array([0, -6], np.int16),
-           'scale_factor': np.array([0.0025], np.float32),
-           'add_offset': np.array([190.0], np.float32), 'units': 'K'}
-  values, valid = lst.unpack(raw.astype('>i2'), attrs, 'x')
-  np.testing.assert_array_equal(valid, [True, True, False, False, True])
-  assert values[1] == pytest.approx(190 + 65530 * 0.0025, abs=1e-3)
-  assert values[4] == pytest.approx(190.25, abs=1e-5)
-  # No _FillValue: netCDF's default float fill is missing; so are NaN
-  # and values no land surface reaches (here 1000 K and 20 K).
-  values, valid = lst.unpack(
-      np.array([300.0, 9.969209968386869e36, 1000.0, 20.0, np.nan],
-               np.float32), {}, 'x')
-  np.testing.assert_array_equal(valid, [True, False, False, False, False])
-  # Celsius by the units attribute.
-  values, valid = lst.unpack(np.array([25.0], np.float32), {'units': 'degC'},
-                             'x')
-  assert values[0] == pytest.approx(298.15) and valid[0]
-  with pytest.raises(rppg_common.DataError, match='units'):
-    lst.unpack(raw, {'units': 'furlongs'}, 'x')
-
-
 def _raise(tmp_path, manual_dir, **config):
   config = {'window_hours': 6, 'patch': 2, **config}
-  with pytest.raises(rppg_common.DataError) as e:
+  with pytest.raises(common.DataError) as e:
     _build(tmp_path / 'tfds', manual_dir, **config)
   assert isinstance(e.value, ValueError)
   assert not os.path.exists(tmp_path / 'tfds')  # nothing left behind

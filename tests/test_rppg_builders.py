@@ -41,9 +41,9 @@ def _builder(name, data_dir, **config):
 
 
 def _build(name, data_dir, manual_dir, **config):
-  from simper_jax import input_pipeline  # pylint: disable=g-import-not-at-top
+  from simper_jax import datasets  # pylint: disable=g-import-not-at-top
   builder = _builder(name, data_dir, **config)
-  input_pipeline.build(builder, str(manual_dir))
+  datasets.build(builder, str(manual_dir))
   return builder
 
 
@@ -287,9 +287,11 @@ def test_prepare_cli_builds_and_reports(tmp_path):
                    f'--manual_dir={_dummy("ubfc_rppg")}',
                    '--builder_config=chunk_length=12,image_size=16')
   assert r.returncode == 0, r.stderr[-3000:]
-  assert "ubfc_rppg/s16_t12/1.0.0 ready" in r.stdout
+  # The custom config is named after the registered one and the changed
+  # options: <base name>_<tag><value>.
+  assert "ubfc_rppg/default_s16_t12/1.0.0 ready" in r.stdout
   assert "{'train': 4, 'test': 2}" in r.stdout
-  meta = json.loads((data_dir / 'ubfc_rppg' / 's16_t12' / '1.0.0' /
+  meta = json.loads((data_dir / 'ubfc_rppg' / 'default_s16_t12' / '1.0.0' /
                      'metadata.json').read_text())
   assert meta['build_report']['train']['chunks'] == 4
 

@@ -27,6 +27,7 @@ class _CountingSimPer:
     cls.traces += 1
     return simper.make_views(key, clip, cfg)
 
+  TRAINABLE = simper.TRAINABLE
   compute_loss = staticmethod(simper.compute_loss)
   after_update = staticmethod(simper.after_update)
 

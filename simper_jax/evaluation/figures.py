@@ -19,7 +19,9 @@ def pca_2d(x) -> np.ndarray:
                      f'{x.shape}.')
   out = np.zeros((x.shape[0], 2))
   k = min(2, *x.shape)
-  if x.shape[0] >= 2:
+  # Constant data (rank 0, e.g. an untrained encoder's flat features) has
+  # no component; PCA would divide by its zero total variance.
+  if x.shape[0] >= 2 and np.ptp(x, axis=0).any():
     out[:, :k] = decomposition.PCA(n_components=k).fit_transform(x)
   return out
 

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn import linear_model
 from sklearn import pipeline
 from sklearn import preprocessing
+import threadpoolctl
 
 from simper_jax.evaluation import scores
 from simper_jax.evaluation import spectra
@@ -281,17 +282,23 @@ def fit_ridge_cv(x_train, y_train, alphas=None, folds: int = 5,
                      f'got {criterion!r}.')
   n = x.shape[0]
   oof = np.empty((alphas.size, n))
-  for val in kfold_indices(n, folds, seed):
-    train = np.ones(n, dtype=bool)
-    train[val] = False
-    for i, alpha in enumerate(alphas):
-      oof[i, val] = _ridge(x[train], y[train], alpha).predict(x[val])
+  # One BLAS thread: these are many small solves ([D, D], D ~ 200), which
+  # multi-threaded BLAS made 10-35x slower on a busy 2-core host (2.5-7.8 s
+  # vs 0.2 s per call for N=1000, D=226, 9 alphas; benchmarks/probe.py).
+  with threadpoolctl.threadpool_limits(limits=1, user_api='blas'):
+    for val in kfold_indices(n, folds, seed):
+      train = np.ones(n, dtype=bool)
+      train[val] = False
+      for i, alpha in enumerate(alphas):
+        oof[i, val] = _ridge(x[train], y[train], alpha).predict(x[val])
   err = oof - y[None, :]
   cv_errors = (np.mean(err ** 2, axis=1) if criterion == 'mse'
                else np.mean(np.abs(err), axis=1))
   best = cv_errors == cv_errors.min()
   i = int(np.flatnonzero(best)[np.argmax(alphas[best])])
-  return Probe(model=_ridge(x, y, alphas[i]), alpha=float(alphas[i]),
+  with threadpoolctl.threadpool_limits(limits=1, user_api='blas'):
+    model = _ridge(x, y, alphas[i])
+  return Probe(model=model, alpha=float(alphas[i]),
                alphas=alphas, cv_errors=cv_errors, criterion=criterion)
 
 
