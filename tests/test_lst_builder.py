@@ -449,13 +449,15 @@ def test_config_rejects_bad_values():
   assert lst.LstConfig(name='x', centres=[[1, 2]]).centres == ((1, 2),)
 
 
-def test_builder_for_names_custom_configs(tmp_path):
+def test_adapter_names_custom_configs(tmp_path):
   import ml_collections  # pylint: disable=g-import-not-at-top
+  from tfds_builders.lst import adapter  # pylint: disable=g-import-not-at-top
   cfg = ml_collections.ConfigDict({'name': 'lst'})
-  assert lst.builder_for(cfg, str(tmp_path)).builder_config.name == 'default'
+  assert adapter.make_builder(cfg, str(tmp_path)).builder_config.name == (
+      'default')
   cfg.update(window_hours=24, patch=8, centres=[[10, 20]],
              test_fraction=0.2)
-  b = lst.builder_for(cfg, str(tmp_path))
-  assert b.builder_config.name == 'w24_p8_c10x20_f0p2'
+  b = adapter.make_builder(cfg, str(tmp_path))
+  assert b.builder_config.name == 'default_w24_p8_c10-20_f0p2'
   assert b.builder_config.centres == ((10, 20),)
   assert b.builder_config.window_hours == 24

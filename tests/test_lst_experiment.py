@@ -40,7 +40,8 @@ def test_lst_smoke_trains_and_nowcasts(tmp_path):
 
 def test_lst_config_normalizes_kelvin():
   config = _config('')
-  assert config.data.video_key == 'patches'
+  from tfds_builders import registry  # pylint: disable=g-import-not-at-top
+  assert registry.get(config.data.name).clip == 'patches'
   assert config.data.input_normalize == ((290.0, 0.0), (20.0, 1.0))
   with pytest.raises(ValueError, match='unknown variant'):
     _config('synthetic')

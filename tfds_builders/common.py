@@ -88,7 +88,7 @@ class BuildReport:
       raise KeyError(f'BuildReport has no count {key!r}; it has '
                      f'{sorted(s)}.')
     if isinstance(s[key], list):
-      if self.max_items is not None:
+      if self.max_items is not None and key != 'notes':
         s[f'{key}_count'] = s.get(f'{key}_count', 0) + 1
       if self.max_items is None or len(s[key]) < self.max_items:
         s[key].append(value)

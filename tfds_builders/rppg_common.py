@@ -171,9 +171,6 @@ def _summary(s: dict) -> str:
           f'a detected face (whole frame used) {s["no_face_videos"][:10]}')
 
 
-DataError = common.DataError  # TEMPORARY alias until lst uses common
-
-
 def build_report() -> common.BuildReport:
   """The counts a heart-rate build reports per split."""
   return common.BuildReport(

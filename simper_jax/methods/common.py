@@ -76,6 +76,19 @@ class HeadConfig:
   dim: int = 64
 
 
+@dataclasses.dataclass(frozen=True)
+class ContrastiveConfig:
+  """Static settings of the NT-Xent baselines (SimCLR, CVRL)."""
+  views: augment.ViewConfig
+  temperature: float = 0.1
+  head: HeadConfig = HeadConfig()
+
+  def __post_init__(self):
+    if not self.temperature > 0:
+      raise ValueError(f'method.temperature must be > 0, got '
+                       f'{self.temperature}.')
+
+
 def head_config(method_cfg) -> HeadConfig:
   """The projection head's sizes from an experiment's ``method`` section."""
   return HeadConfig(method_cfg.proj_hidden, method_cfg.proj_dim)

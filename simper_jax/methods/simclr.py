@@ -10,8 +10,6 @@ hand-written all-gather.
 
 from __future__ import annotations
 
-import dataclasses
-
 import jax
 from flax import nnx
 
@@ -23,16 +21,7 @@ NEEDS_LABELS = False
 TRAINABLE = nnx.Param
 
 
-@dataclasses.dataclass(frozen=True)
-class Config:
-  views: augment.ViewConfig
-  temperature: float = 0.1
-  head: common.HeadConfig = common.HeadConfig()
-
-  def __post_init__(self):
-    if not self.temperature > 0:
-      raise ValueError(f'simclr: temperature must be > 0, got '
-                       f'{self.temperature}.')
+Config = common.ContrastiveConfig
 
 
 def config_from(method_cfg, fps: float) -> Config:
