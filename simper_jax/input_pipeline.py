@@ -152,7 +152,7 @@ def train_loader(source, *, global_batch_size: int, seed: int,
     process_index, process_count: this process's shard (default: JAX's).
     label_key: also yield this feature as ``label`` float32 (supervised
       methods only).
-    video_key: the clip's feature (``video``; ``patches`` for LST).
+    video_key: the clip's feature (the dataset plug-in's ``clip``).
     normalize: per-channel ``(offsets, scales)`` for float clips.
 
   Returns:
