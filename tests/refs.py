@@ -168,3 +168,25 @@ def ridge(x, y, alpha):
     return np.array([sum((row[j] - mean[j]) / std[j] * sol[j]
                          for j in range(d)) + sol[d] for row in xn])
   return sol[:d], sol[d], predict
+
+
+def loop_periodogram(x, fps):
+  """One-sided density periodogram, zero-padded to the next power of 2
+  (rPPG-Toolbox's ``scipy.signal.periodogram`` call), by direct DFT."""
+  n = len(x)
+  nfft = 1
+  while nfft < n:
+    nfft *= 2
+  freqs, power = [], []
+  for k in range(nfft // 2 + 1):
+    re = 0.0
+    im = 0.0
+    for t in range(n):
+      re += x[t] * math.cos(2 * math.pi * k * t / nfft)
+      im -= x[t] * math.sin(2 * math.pi * k * t / nfft)
+    p = (re * re + im * im) / (fps * n)
+    if 0 < k < nfft / 2:
+      p *= 2  # One-sided: the negative frequency's power folded in.
+    freqs.append(k * fps / nfft)
+    power.append(p)
+  return freqs, power

@@ -14,6 +14,7 @@ import pytest
 
 from simper_jax import physiology as ph
 from simper_jax.evaluation import scores
+from tests import refs
 from tfds_builders import signals
 
 FPS = 30.0
@@ -21,27 +22,6 @@ FPS = 30.0
 
 def _time(n, fps=FPS):
   return np.arange(n) / fps
-
-
-def _loop_periodogram(x, fps):
-  """One-sided density periodogram, zero-padded to the next power of 2."""
-  n = len(x)
-  nfft = 1
-  while nfft < n:
-    nfft *= 2
-  freqs, power = [], []
-  for k in range(nfft // 2 + 1):
-    re = 0.0
-    im = 0.0
-    for t in range(n):
-      re += x[t] * math.cos(2 * math.pi * k * t / nfft)
-      im -= x[t] * math.sin(2 * math.pi * k * t / nfft)
-    p = (re * re + im * im) / (fps * n)
-    if 0 < k < nfft / 2:
-      p *= 2  # One-sided: the negative frequency's power folded in.
-    freqs.append(k * fps / nfft)
-    power.append(p)
-  return freqs, power
 
 
 # --------------------------------------------------------------------------
@@ -75,7 +55,7 @@ def test_snr_matches_direct_loop():
   x = np.sin(2 * np.pi * 1.3 * _time(n, fps)) + rng.standard_normal(n)
   hr = 80.0  # f1 = 1.333 Hz; f2 = 2.667 Hz lies above the band, counted.
   pre = signals.bandpass(signals.detrend(x, 100.0), fps)
-  freqs, power = _loop_periodogram(list(pre), fps)
+  freqs, power = refs.loop_periodogram(list(pre), fps)
   sig = noise = 0.0
   for f, p in zip(freqs, power):
     near1 = hr / 60 - 0.1 <= f <= hr / 60 + 0.1

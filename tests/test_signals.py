@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from tests import refs
 from tfds_builders import signals
 
 FPS = 30.0
@@ -29,27 +30,6 @@ def _dense_detrend(z, lam):
     d2[i, i + 2] = 1.0
   system = np.eye(n) + lam ** 2 * d2.T @ d2
   return z - np.linalg.solve(system, z)
-
-
-def _loop_periodogram(x, fps):
-  """One-sided density periodogram, zero-padded to the next power of 2."""
-  n = len(x)
-  nfft = 1
-  while nfft < n:
-    nfft *= 2
-  freqs, power = [], []
-  for k in range(nfft // 2 + 1):
-    re = 0.0
-    im = 0.0
-    for t in range(n):
-      re += x[t] * math.cos(2 * math.pi * k * t / nfft)
-      im -= x[t] * math.sin(2 * math.pi * k * t / nfft)
-    p = (re * re + im * im) / (fps * n)
-    if 0 < k < nfft / 2:
-      p *= 2  # One-sided: the negative frequency's power folded in.
-    freqs.append(k * fps / nfft)
-    power.append(p)
-  return freqs, power
 
 
 # --------------------------------------------------------------------------
@@ -203,7 +183,7 @@ def test_periodogram_matches_direct_dft():
   rng = np.random.default_rng(2)
   x = rng.standard_normal(24)  # Padded to 32 points.
   freqs, power = signals.periodogram(x, fps)
-  ref_f, ref_p = _loop_periodogram(list(x), fps)
+  ref_f, ref_p = refs.loop_periodogram(list(x), fps)
   np.testing.assert_allclose(freqs, ref_f, rtol=0, atol=1e-12)
   np.testing.assert_allclose(power, ref_p, rtol=1e-10, atol=1e-14)
 
@@ -215,7 +195,7 @@ def test_hr_fft_is_loop_periodogram_peak(lam):
   rng = np.random.default_rng(3)
   x = np.sin(2 * np.pi * 1.6 * t) + 0.8 * rng.standard_normal(24)
   pre = list(x) if lam is None else list(signals.detrend(x, lam))
-  freqs, power = _loop_periodogram(pre, fps)
+  freqs, power = refs.loop_periodogram(pre, fps)
   best_f, best_p = None, -1.0
   for f, p in zip(freqs, power):
     if 0.75 <= f <= 2.5 and p > best_p:  # Strict >: first maximum wins.
