@@ -36,6 +36,11 @@ def base(method: str) -> ml_collections.ConfigDict:
   c.method.num_frames = 64
   c.method.speed_range = (0.5, 2.0)
   c.method.out_size = ()  # () keeps the clip's size, else (H, W)
+  # Periodicity-invariant augmentations (augment.ViewConfig): sensor series
+  # ([T, 1, 1, C]) set grayscale_prob = 0 so channels are never mixed.
+  c.method.augment = ml_collections.ConfigDict({
+      'crop_scale': (0.6, 1.0), 'brightness': 0.3, 'blur_prob': 0.5,
+      'flip_prob': 0.5, 'grayscale_prob': 0.2, 'reverse_prob': 0.5})
   c.method.similarity = 'mxcorr'
   c.method.feature_temperature = 1.0
   c.method.label_kernel = 'l1'

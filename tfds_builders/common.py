@@ -149,14 +149,22 @@ class Dataset:
       reads the section's builder options (sizes, source, ...).
     clip: the feature holding the model's input (``[T, H, W, C]``).
     target: the feature holding the label (a scalar).
-    options: the ``data`` fields ``make_builder`` reads, with their
-      defaults (``python -m simper_jax.prepare NAME`` starts from these).
+    options: the ``data`` fields ``make_builder`` reads (``python -m
+      simper_jax.prepare NAME --builder_config=...`` accepts these).
+    group: the feature naming each example's source (a file, a subject),
+      when several examples come from one: evaluation keeps it beside the
+      features (``features.npz``), so label budgets count sources.
+    resolve: ``data section -> {field: value}``, the values of fields left
+      to the data (e.g. ``fps=0``: the most common rate of a folder),
+      applied to the experiment's config before anything reads it.
   """
   name: str
   make_builder: Callable[[Any, str | None], tfds.core.DatasetBuilder]
   clip: str = 'video'
   target: str = 'label'
-  options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  options: tuple[str, ...] = ()
+  group: str | None = None
+  resolve: Callable[[Any], Mapping[str, Any]] | None = None
 
 
 def option(cfg, key: str, default: Any) -> Any:

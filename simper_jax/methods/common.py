@@ -30,11 +30,22 @@ Array = jax.Array
 # --- Instance views.
 
 
+def view_settings(method_cfg) -> dict:
+  """The view maker's settings an experiment's ``method`` section sets
+  (output size and the periodicity-invariant augmentations)."""
+  aug = method_cfg.augment
+  return dict(out_size=tuple(method_cfg.out_size) or None,
+              crop_scale=tuple(aug.crop_scale), brightness=aug.brightness,
+              blur_prob=aug.blur_prob, flip_prob=aug.flip_prob,
+              grayscale_prob=aug.grayscale_prob,
+              reverse_prob=aug.reverse_prob)
+
+
 def view_config(method_cfg) -> augment.ViewConfig:
   """One speed fixed at 1: two augmented views of the same window."""
   return augment.ViewConfig(
       num_speeds=1, num_frames=method_cfg.num_frames, speed_range=(1.0, 1.0),
-      out_size=tuple(method_cfg.out_size) or None)
+      **view_settings(method_cfg))
 
 
 def make_views(key: Array, clip: Array, cfg) -> augment.Views:

@@ -30,7 +30,7 @@ def config_from(method_cfg, fps: float) -> Config:
   # Two windows: the view maker draws one start per "speed" (both at 1).
   views = augment.ViewConfig(
       num_speeds=2, num_frames=method_cfg.num_frames, speed_range=(1.0, 1.0),
-      out_size=tuple(method_cfg.out_size) or None)
+      **common.view_settings(method_cfg))
   return Config(views=views, temperature=method_cfg.temperature,
                 head=common.head_config(method_cfg))
 

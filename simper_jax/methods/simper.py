@@ -14,6 +14,7 @@ from flax import nnx
 from simper_jax import augment
 from simper_jax import losses
 from simper_jax import similarity as similarity_lib
+from simper_jax.methods import common
 
 Array = jax.Array
 
@@ -90,7 +91,7 @@ def config_from(method_cfg, fps: float) -> Config:
   views = augment.ViewConfig(
       num_speeds=method_cfg.num_speeds, num_frames=method_cfg.num_frames,
       speed_range=tuple(method_cfg.speed_range),
-      out_size=tuple(method_cfg.out_size) or None)
+      **common.view_settings(method_cfg))
   return Config(views=views, similarity=method_cfg.similarity,
                 feature_temperature=method_cfg.feature_temperature,
                 label_kernel=method_cfg.label_kernel,
