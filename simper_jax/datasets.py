@@ -25,6 +25,25 @@ def plugin(cfg: ml_collections.ConfigDict) -> common.Dataset:
   return registry.get(cfg.name)
 
 
+def resolved(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """``config`` with the data fields its dataset resolves filled in.
+
+  A plug-in may leave fields to the data (``fps=0``: a folder's most
+  common rate; ``synthetic=True``: the generated folder's ``path``). The
+  resolved values are what the run records in ``config.json`` and what
+  ``predict`` later reads. ``config`` itself is not changed.
+  """
+  values = dict(plugin(config.data).resolve(config.data)
+                if plugin(config.data).resolve else {})
+  if not values:
+    return config
+  out = config.copy_and_resolve_references()
+  with out.unlocked():
+    for key, value in values.items():
+      out.data[key] = value
+  return out
+
+
 def get_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
   """The TFDS builder of ``cfg`` (a config's ``data`` section)."""
   data_dir = os.path.expanduser(cfg.data_dir) or None

@@ -313,6 +313,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   """
   workdir = os.path.abspath(os.path.expanduser(workdir))
   is_main = jax.process_index() == 0
+  config = datasets.resolved(config)
   mesh = partitioning.make_mesh()
   method = methods.get(config.method.name)
   method_cfg = method.config_from(config.method, fps=config.data.fps)

@@ -1,10 +1,14 @@
 """One model's evaluation: features -> readouts -> metrics.json + figure.
 
 For each evaluation split the frozen encoder maps every clip to its feature
-series; the task kind's readouts are fitted on the training split and
-scored on every split (``readouts.fit_readouts``). Written on process 0:
-``OUT/metrics.json`` (split -> readout -> metric, the fitted readouts under
-``readout_fit``, clip counts, the dataset's build report),
+series; the task kind's readouts are fitted on the training split's
+labelled clips and scored on every split's labelled clips
+(``readouts.fit_readouts``). Unlabelled clips (a NaN target: a user's
+folder where only some files are labelled) are counted, kept in
+``features.npz``, and not scored. Written on process 0: ``OUT/metrics.json``
+(split -> readout -> metric, the fitted readouts under ``readout_fit``,
+clip counts, the dataset's build report), ``OUT/readouts.json`` (the fit
+itself, which ``simper_jax.predict`` applies to new files),
 ``OUT/features.npz`` and ``OUT/figure.png``.
 """
 
@@ -30,6 +34,13 @@ from simper_jax.evaluation import sources
 _REPORT_KEYS = ('build_report', 'manifest_counts')
 
 
+def _groups(source, key: str) -> np.ndarray:
+  """Each example's ``key`` feature (its source file, subject) as text."""
+  def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+  return np.array([text(source[i][key]) for i in range(len(source))])
+
+
 def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
              mesh, out_dir: str, *, label: str = '') -> dict[str, Any]:
   """Evaluates the frozen ``model`` on ``config.data.eval_splits``.
@@ -43,14 +54,15 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
     label: the model's name in the log, the file and the figure.
 
   Returns:
-    The metrics mapping split -> readout -> metric.
+    The metrics mapping split -> readout -> metric (splits with labelled
+    clips only).
   """
   ds, ev = config.data, config.eval
   plugin = datasets.plugin(ds)
   task = tasks.get(ds.target_unit)
   feature_fn = features.make_feature_fn(model, mesh,
                                         tuple(config.method.out_size))
-  feats, ys = {}, {}
+  feats, ys, groups = {}, {}, {}
   for split, source in sources.eval_sources(builder, config).items():
     writers.log(f'Evaluating ({label or "model"}): features of the {split} '
                 f'split ({len(source)} clips)')
@@ -58,32 +70,61 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
         feature_fn, source, mesh=mesh, batch_size=ev.batch_size,
         clip=plugin.clip, target=plugin.target,
         normalize=tuple(ds.input_normalize))
-  splits = list(feats)
-  metrics, fitted = readouts.fit_readouts(
-      feats, ys, task, fps=ds.fps, band=tuple(ev.band),
-      train_split=ds.train_split, folds=ev.probe_folds,
+    if plugin.group:
+      groups[split] = _groups(source, plugin.group)
+  labelled = {s: np.isfinite(y) for s, y in ys.items()}
+  for s, m in labelled.items():
+    if not m.all():
+      writers.log(f'  {s}: {int((~m).sum())} of {len(m)} clips unlabelled '
+                  '(features kept in features.npz, not scored)')
+  metrics, fitted, preds = readouts.fit_readouts(
+      {s: f[labelled[s]] for s, f in feats.items()},
+      {s: y[labelled[s]] for s, y in ys.items()}, task, fps=ds.fps,
+      band=tuple(ev.band), train_split=ds.train_split, folds=ev.probe_folds,
       alphas=ev.probe_alphas, seed=config.seed)
+  if fitted.num_labelled < 2:
+    writers.log(f'  {fitted.num_labelled} labelled {ds.train_split} clips: '
+                f'readouts {list(fitted.readouts)} only')
   if jax.process_index() == 0:
-    os.makedirs(out_dir, exist_ok=True)
-    meta = builder.info.metadata or {}
-    writers.write_json(os.path.join(out_dir, 'metrics.json'), {
-        **metrics,
-        'readout_fit': {'train_split': ds.train_split,
-                        'fft_scale': fitted['scale'],
-                        'probe_alpha': fitted['probe'].alpha,
-                        'probe_input': fitted['probe_input'],
-                        'probe_cv_mse': fitted['probe_cv_mse']},
-        'num_clips': {s: len(ys[s]) for s in splits},
-        'dataset_report': {k: v for k, v in meta.items()
-                           if k in _REPORT_KEYS},
-        'task': {'kind': task.name, 'unit': task.unit},
-        'model': label})
-    np.savez_compressed(os.path.join(out_dir, 'features.npz'),
-                        **{f'{s}_features': feats[s] for s in splits},
-                        **{f'{s}_{plugin.target}': ys[s] for s in splits})
-    split = 'test' if 'test' in feats else splits[-1]
-    figures.plot(os.path.join(out_dir, 'figure.png'), feats[split],
-                 ys[split], fitted['preds'][split], task, fps=ds.fps,
-                 band=tuple(ev.band), num_spectra=ev.num_spectra,
-                 title=f'{ds.name} {split} ({label})')
+    _write(out_dir, config, builder, task, label, metrics, fitted, preds,
+           feats, ys, groups, labelled, plugin)
   return metrics
+
+
+def _write(out_dir, config, builder, task, label, metrics, fitted, preds,
+           feats, ys, groups, labelled, plugin) -> None:
+  ds, ev = config.data, config.eval
+  os.makedirs(out_dir, exist_ok=True)
+  meta = builder.info.metadata or {}
+  clip = builder.info.features[plugin.clip]
+  writers.write_json(os.path.join(out_dir, 'metrics.json'), {
+      **metrics,
+      'readout_fit': {'train_split': ds.train_split,
+                      'fft_scale': fitted.scale,
+                      'probe_alpha': (fitted.probe.alpha if fitted.probe
+                                      else None),
+                      'probe_input': fitted.probe_input,
+                      'probe_cv_mse': fitted.probe_cv_mse,
+                      'readouts': list(fitted.readouts)},
+      'num_clips': {s: int(m.sum()) for s, m in labelled.items()},
+      'num_unlabelled': {s: int((~m).sum()) for s, m in labelled.items()},
+      'dataset_report': {k: v for k, v in meta.items() if k in _REPORT_KEYS},
+      'task': {'kind': task.name, 'unit': task.unit},
+      'model': label})
+  writers.write_json(os.path.join(out_dir, 'readouts.json'), {
+      **fitted.to_json(), 'unit': task.unit, 'target_unit': ds.target_unit,
+      'clip_shape': list(clip.shape), 'clip_dtype': np.dtype(
+          clip.np_dtype).name, 'model': label})
+  np.savez_compressed(
+      os.path.join(out_dir, 'features.npz'),
+      **{f'{s}_features': f for s, f in feats.items()},
+      **{f'{s}_{plugin.target}': y for s, y in ys.items()},
+      **{f'{s}_{plugin.group}': g for s, g in groups.items()})
+  shown = [s for s in ('test', *feats) if s in preds]
+  if shown:
+    s = shown[0]
+    m = labelled[s]
+    figures.plot(os.path.join(out_dir, 'figure.png'), feats[s][m], ys[s][m],
+                 preds[s], task, fps=ds.fps, band=tuple(ev.band),
+                 num_spectra=ev.num_spectra,
+                 title=f'{ds.name} {s} ({label})')

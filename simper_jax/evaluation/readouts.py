@@ -28,93 +28,9 @@ from simper_jax.evaluation import spectra
 from simper_jax.tasks import base as task_base
 from tfds_builders import signals
 
-DEFAULT_BAND = (0.25, 15.0)
-# Zero-padding factor of the peak picker's FFT (see fft_peak_frequency).
-DEFAULT_PAD_FACTOR = 4
+DEFAULT_BAND = spectra.DEFAULT_BAND
+fft_peak_frequency = spectra.fft_peak_frequency
 CV_CRITERIA = ('mse', 'mae')
-
-
-def fft_peak_frequency(series, fps: float,
-                       band: Sequence[float] = DEFAULT_BAND, *,
-                       pad_factor: int = DEFAULT_PAD_FACTOR) -> np.ndarray:
-  """Frequency (Hz) of each series' highest spectral peak inside ``band``.
-
-  The spectrum is ``power_spectrum(..., window='hann', n_fft=pad_factor *
-  L)``. A peak is a bin whose power is at least that of both neighbours and
-  positive; neighbours beyond the ends of the one-sided spectrum are its
-  mirror images (the power of a real series is even about 0 Hz and about
-  Nyquist), so a component exactly at 0 Hz or at Nyquist is a peak there.
-  The highest peak with ``band[0] <= f <= band[1]`` is refined below one bin
-  by fitting a parabola to the log power of it and its two neighbours.
-
-  Why both zero-padding and log-parabolic interpolation: at ``L = 150``,
-  30 fps a bin is 0.2 Hz, while ~0.01 Hz is wanted. The Hann main lobe is
-  close to a Gaussian, whose log is exactly a parabola, so the fit alone
-  removes most of the grid error; zero-padding (default 4x, 0.05 Hz bins)
-  samples the lobe closer to its top, where the parabola is more accurate
-  still. For clean sinusoids at ``L = 150``, 30 fps the error is below
-  2e-4 Hz above 1 Hz and below 2e-3 Hz down to 0.5 Hz (there the
-  periodogram's own maximum is pulled by the negative-frequency image),
-  at negligible cost for ~150-frame series.
-
-  Only local maxima count, not the highest in-band bin: low-frequency drift
-  often puts the most power on the band's lower edge without having a
-  peak there, and it must not beat a real oscillation inside the band.
-  Rows with no peak inside the band fall back to the highest in-band bin
-  (a band edge). The result is clipped to ``band`` (a peak on an edge bin
-  cannot be refined outside it). Constant (flat) series return
-  ``band[0]``: a finite value keeps downstream metrics defined, and the
-  lower edge is as uninformative as any guess.
-
-  Args:
-    series: ``[N, L]`` finite real series.
-    fps: sampling rate in Hz.
-    band: ``(low, high)`` in Hz, inclusive; default ``(0.25, 15.0)``.
-    pad_factor: zero-padding factor ``>= 1`` of the FFT.
-
-  Returns:
-    ``[N]`` float64 frequencies in Hz, inside ``band``.
-  """
-  x = signals.as_series(series, 'fft_peak_frequency')
-  fps = signals.check_fps(fps, 'fft_peak_frequency')
-  lo, hi = signals.check_band(band, 'fft_peak_frequency')
-  if int(pad_factor) != pad_factor or pad_factor < 1:
-    raise ValueError(f'fft_peak_frequency: pad_factor must be an int >= 1, '
-                     f'got {pad_factor!r}.')
-  n_fft = int(pad_factor) * x.shape[1]
-  freqs, power = spectra.power_spectrum(x, fps, window='hann',
-                                        n_fft=n_fft)
-  in_band = spectra.band_mask(freqs, (lo, hi), n_fft, fps)
-  num_bins = freqs.shape[0]
-  # Mirrored neighbours: P(-f) = P(f); past the last bin, P(fps/2 + d) =
-  # P(fps/2 - d), i.e. index F - 2 when n_fft is even (last bin = Nyquist)
-  # and F - 1 when odd (Nyquist lies half a bin beyond the last one).
-  right_end = num_bins - 2 if n_fft % 2 == 0 else num_bins - 1
-  left_idx = np.concatenate([[min(1, num_bins - 1)],
-                             np.arange(num_bins - 1)])
-  right_idx = np.concatenate([np.arange(1, num_bins), [max(right_end, 0)]])
-  left, right = power[:, left_idx], power[:, right_idx]
-  is_peak = (power >= left) & (power >= right) & (power > 0) & in_band
-  has_peak = is_peak.any(axis=1)
-  rows = np.arange(x.shape[0])
-  k = np.where(has_peak,
-               np.argmax(np.where(is_peak, power, -np.inf), axis=1),
-               np.argmax(np.where(in_band, power, -np.inf), axis=1))
-  # Log of zero power (a neighbour exactly on a zero of the spectrum) is
-  # floored far below the peak, which only pulls the vertex towards k.
-  floor = power.max(axis=1, keepdims=True) * 1e-30 + np.finfo(float).tiny
-  logp = np.log(np.maximum(power, floor))
-  a = logp[rows, left_idx[k]]
-  b = logp[rows, k]
-  c = logp[rows, right_idx[k]]
-  curv = a - 2 * b + c
-  # Only a strict maximum (negative curvature) has a vertex to move to.
-  safe = np.where(curv < 0, curv, -1.0)
-  delta = np.where(has_peak & (curv < 0), 0.5 * (a - c) / safe, 0.0)
-  delta = np.clip(delta, -0.5, 0.5)
-  out = np.clip((k + delta) * fps / n_fft, lo, hi)
-  flat = ~(power[:, in_band] > 0).any(axis=1)
-  return np.where(flat, lo, out)
 
 
 def fit_scale(pred_train, y_train) -> float:
@@ -302,58 +218,150 @@ def fit_ridge_cv(x_train, y_train, alphas=None, folds: int = 5,
                alphas=alphas, cv_errors=cv_errors, criterion=criterion)
 
 
+# The probe reads the series, its spectrum, or both: whichever has the
+# lowest cross-validated error on the training split (never the test).
+PROBE_INPUTS = ('series', 'spectrum', 'series+spectrum')
+
+
+def _block(x: np.ndarray, name: str, length: int) -> np.ndarray:
+  return {'series': x[:, :length], 'spectrum': x[:, length:],
+          'series+spectrum': x}[name]
+
+
+@dataclasses.dataclass(frozen=True)
+class Readouts:
+  """Readouts fitted on labelled training series, applied to any series.
+
+  Attributes:
+    readouts: the readouts this fit can give (the task's, less those its
+      labels could not fit: no label, no scale or probe; one, no probe).
+    length, fps, band: the series' length, rate and the readout band.
+    per_hz: target units per Hz (None: not a rate, probe only).
+    scale: the harmonic factor of ``fft_scaled`` (NaN if not fitted).
+    probe: the ridge probe (None if not fitted), reading ``probe_input``.
+    probe_cv_mse: the cross-validated error of each probe input.
+    num_labelled: labelled training series the fit used.
+  """
+  readouts: tuple[str, ...]
+  length: int
+  fps: float
+  band: tuple[float, float]
+  per_hz: float | None
+  scale: float
+  probe: Probe | None
+  probe_input: str
+  probe_cv_mse: dict[str, float]
+  num_labelled: int
+
+  def predict(self, feats: np.ndarray, task: task_base.Task
+              ) -> dict[str, np.ndarray]:
+    """Readout -> ``[N]`` predictions for ``[N, length]`` series."""
+    every = dict(task.extra_predictions(feats, self.fps, self.band))
+    if self.per_hz is not None:
+      peaks = self.per_hz * fft_peak_frequency(feats, self.fps, self.band)
+      every.update(fft=peaks, fft_scaled=self.scale * peaks)
+    if self.probe is not None:
+      x = probe_features(feats, self.fps, self.band)
+      every['linear_probe'] = self.probe.predict(
+          _block(x, self.probe_input, self.length))
+    return {r: every[r] for r in self.readouts}
+
+  def to_json(self) -> dict[str, Any]:
+    """The fit as plain JSON (what ``simper_jax.predict`` reads back)."""
+    probe = None
+    if self.probe is not None:
+      scaler, ridge = self.probe.model[0], self.probe.model[-1]
+      probe = {'input': self.probe_input, 'alpha': self.probe.alpha,
+               'mean': scaler.mean_.tolist(), 'scale': scaler.scale_.tolist(),
+               'coef': np.ravel(ridge.coef_).tolist(),
+               'intercept': float(ridge.intercept_)}
+    return {'readouts': list(self.readouts), 'length': self.length,
+            'fps': self.fps, 'band': list(self.band), 'per_hz': self.per_hz,
+            'scale': self.scale, 'probe': probe,
+            'probe_cv_mse': self.probe_cv_mse,
+            'num_labelled': self.num_labelled}
+
+
+def fit(feats: np.ndarray, y: np.ndarray, task: task_base.Task, *,
+        fps: float, band: Sequence[float], folds: int, alphas,
+        seed: int = 0, length: int | None = None) -> Readouts:
+  """Fits ``task``'s readouts on labelled training series.
+
+  Args:
+    feats: ``[N, L]`` training feature series (``N`` may be 0).
+    y: ``[N]`` their finite targets.
+    task: the task kind.
+    fps, band: the series' rate and the readout band (Hz).
+    folds, alphas, seed: the probe's cross-validation (folds are capped
+      at ``N``; below 2 labelled series there is no probe).
+    length: the series' length when ``N`` is 0.
+  """
+  length = feats.shape[1] if len(feats) else int(length or 0)
+  band = tuple(float(b) for b in band)
+  per_hz = task.per_hz(length, fps)
+  n = len(y)
+  scale, probe, chosen, cv = float('nan'), None, '', {}
+  if per_hz is not None and n >= 1:
+    scale = fit_scale(per_hz * fft_peak_frequency(feats, fps, band), y)
+  if n >= 2:
+    x = probe_features(feats, fps, band)
+    fits = {name: fit_ridge_cv(_block(x, name, length), y,
+                               alphas=np.asarray(alphas),
+                               folds=min(folds, n), seed=seed)
+            for name in PROBE_INPUTS}
+    chosen = min(fits, key=lambda name: float(np.min(fits[name].cv_errors)))
+    probe = fits[chosen]
+    cv = {name: float(np.min(f.cv_errors)) for name, f in fits.items()}
+  drop = set()
+  if per_hz is None:
+    drop |= {'fft', 'fft_scaled'}
+  if n < 1:
+    drop.add('fft_scaled')
+  if probe is None:
+    drop.add('linear_probe')
+  return Readouts(readouts=tuple(r for r in task.readouts if r not in drop),
+                  length=length, fps=float(fps), band=band, per_hz=per_hz,
+                  scale=scale, probe=probe, probe_input=chosen,
+                  probe_cv_mse=cv, num_labelled=n)
+
+
+def score(preds: dict[str, np.ndarray], y: np.ndarray, feats: np.ndarray,
+          task: task_base.Task, fps: float, band) -> dict[str, Any]:
+  """Metrics of one split: readout -> metric, plus the task's blocks."""
+  out = {r: {**scores.regression_metrics(p, y), **task.readout_scores(p, y)}
+         for r, p in preds.items()}
+  out.update(task.split_scores(preds, y, feats, fps, band))
+  return out
+
+
 def fit_readouts(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
                  task: task_base.Task, *, fps: float, band: Sequence[float],
                  train_split: str, folds: int, alphas, seed: int = 0
-                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+                 ) -> tuple[dict[str, Any], Readouts, dict[str, Any]]:
   """Fits ``task``'s readouts on ``train_split`` and scores every split.
 
   Args:
-    feats: split -> ``[N, T]`` feature series.
-    ys: split -> ``[N]`` targets.
+    feats: split -> ``[N, T]`` feature series, labelled ones only.
+    ys: split -> ``[N]`` their targets.
     task: the task kind (its readouts, unit factor and extra metrics).
     fps, band: frame rate and the band (Hz) of the FFT readout and probe.
     train_split: where the harmonic scale and the probe are fitted.
     folds, alphas, seed: the probe's cross-validation.
 
   Returns:
-    ``(metrics, fitted)``: metrics[split][readout][metric] (plus the
-    task's split-level blocks), and the fitted readouts (``scale``,
-    ``probe``, ``probe_input``, the CV errors, per-split ``preds``).
+    ``(metrics, readouts, preds)``: metrics[split][readout][metric] (plus
+    the task's split-level blocks) for every split with a labelled series,
+    the fitted :class:`Readouts`, and split -> readout -> predictions.
   """
   if train_split not in feats:
     raise ValueError(f'the readouts are fitted on {train_split!r}, which is '
                      f'not among the evaluated splits {sorted(feats)}.')
   length = feats[train_split].shape[1]
-  per_hz = task.per_hz(length, fps)
-  scale, peaks = float('nan'), {}
-  if per_hz is not None:
-    peaks = {s: per_hz * fft_peak_frequency(f, fps, band)
-             for s, f in feats.items()}
-    scale = fit_scale(peaks[train_split], ys[train_split])
-  inputs = {s: probe_features(f, fps, band) for s, f in feats.items()}
-  # The probe reads the series, its spectrum, or both: whichever has the
-  # lowest cross-validated error on the training split (never the test).
-  blocks = {'series': slice(0, length), 'spectrum': slice(length, None),
-            'series+spectrum': slice(None)}
-  fits = {name: fit_ridge_cv(inputs[train_split][:, cols], ys[train_split],
-                             alphas=np.asarray(alphas), folds=folds,
-                             seed=seed)
-          for name, cols in blocks.items()}
-  chosen = min(fits, key=lambda name: float(np.min(fits[name].cv_errors)))
-  probe = fits[chosen]
+  fitted = fit(feats[train_split], ys[train_split], task, fps=fps, band=band,
+               folds=folds, alphas=alphas, seed=seed, length=length)
   preds, out = {}, {}
   for s in feats:
-    every = {'linear_probe': probe.predict(inputs[s][:, blocks[chosen]]),
-             **task.extra_predictions(feats[s], fps, band)}
-    if per_hz is not None:
-      every.update(fft=peaks[s], fft_scaled=scale * peaks[s])
-    preds[s] = {r: every[r] for r in task.readouts}
-    out[s] = {r: {**scores.regression_metrics(p, ys[s]),
-                  **task.readout_scores(p, ys[s])}
-              for r, p in preds[s].items()}
-    out[s].update(task.split_scores(preds[s], ys[s], feats[s], fps, band))
-  fitted = {'scale': scale, 'probe': probe, 'probe_input': chosen,
-            'probe_cv_mse': {n: float(np.min(f.cv_errors))
-                             for n, f in fits.items()}}
-  return out, {**fitted, 'preds': preds}
+    if len(ys[s]):
+      preds[s] = fitted.predict(feats[s], task)
+      out[s] = score(preds[s], ys[s], feats[s], task, fps, band)
+  return out, fitted, preds

@@ -17,6 +17,8 @@ def format_table(columns: list[tuple[str, dict[str, Any]]],
     task: the task kind: its readouts, metrics and their units.
     split: the split to show.
   """
+  if not all(split in m for _, m in columns):
+    return f'{split} split: no labelled clips to score.'
   head = f'{split + " split":14s} {"metric":8s}' + ''.join(
       f' {name:>12s}' for name, _ in columns)
   lines = [head, '-' * len(head)]

@@ -1,4 +1,5 @@
-"""Power spectra of feature series in NumPy: the one in-band helper.
+"""Power spectra of feature series in NumPy: the one in-band helper, and
+the FFT readout (:func:`fft_peak_frequency`, the strongest in-band peak).
 
 Every host-side reader of a feature's spectrum (the FFT readout, the
 probe's spectral input, the figures, the studies' embeddings) goes through
@@ -17,6 +18,9 @@ import numpy as np
 from tfds_builders import signals
 
 WINDOWS = ('hann', 'rect')
+DEFAULT_BAND = (0.25, 15.0)
+# Zero-padding factor of the peak picker's FFT (see fft_peak_frequency).
+DEFAULT_PAD_FACTOR = 4
 
 
 def band_mask(freqs: np.ndarray, band: tuple[float, float], num_samples: int,
@@ -116,3 +120,86 @@ def band_spectrum(series, fps: float, band: Sequence[float], *,
     power = np.divide(power, total, out=np.zeros_like(power),
                       where=total > 0)
   return freqs, power
+
+
+def fft_peak_frequency(series, fps: float,
+                       band: Sequence[float] = DEFAULT_BAND, *,
+                       pad_factor: int = DEFAULT_PAD_FACTOR) -> np.ndarray:
+  """Frequency (Hz) of each series' highest spectral peak inside ``band``.
+
+  The spectrum is ``power_spectrum(..., window='hann', n_fft=pad_factor *
+  L)``. A peak is a bin whose power is at least that of both neighbours and
+  positive; neighbours beyond the ends of the one-sided spectrum are its
+  mirror images (the power of a real series is even about 0 Hz and about
+  Nyquist), so a component exactly at 0 Hz or at Nyquist is a peak there.
+  The highest peak with ``band[0] <= f <= band[1]`` is refined below one bin
+  by fitting a parabola to the log power of it and its two neighbours.
+
+  Why both zero-padding and log-parabolic interpolation: at ``L = 150``,
+  30 fps a bin is 0.2 Hz, while ~0.01 Hz is wanted. The Hann main lobe is
+  close to a Gaussian, whose log is exactly a parabola, so the fit alone
+  removes most of the grid error; zero-padding (default 4x, 0.05 Hz bins)
+  samples the lobe closer to its top, where the parabola is more accurate
+  still. For clean sinusoids at ``L = 150``, 30 fps the error is below
+  2e-4 Hz above 1 Hz and below 2e-3 Hz down to 0.5 Hz (there the
+  periodogram's own maximum is pulled by the negative-frequency image),
+  at negligible cost for ~150-frame series.
+
+  Only local maxima count, not the highest in-band bin: low-frequency drift
+  often puts the most power on the band's lower edge without having a
+  peak there, and it must not beat a real oscillation inside the band.
+  Rows with no peak inside the band fall back to the highest in-band bin
+  (a band edge). The result is clipped to ``band`` (a peak on an edge bin
+  cannot be refined outside it). Constant (flat) series return
+  ``band[0]``: a finite value keeps downstream metrics defined, and the
+  lower edge is as uninformative as any guess.
+
+  Args:
+    series: ``[N, L]`` finite real series.
+    fps: sampling rate in Hz.
+    band: ``(low, high)`` in Hz, inclusive; default ``(0.25, 15.0)``.
+    pad_factor: zero-padding factor ``>= 1`` of the FFT.
+
+  Returns:
+    ``[N]`` float64 frequencies in Hz, inside ``band``.
+  """
+  x = signals.as_series(series, 'fft_peak_frequency')
+  fps = signals.check_fps(fps, 'fft_peak_frequency')
+  lo, hi = signals.check_band(band, 'fft_peak_frequency')
+  if int(pad_factor) != pad_factor or pad_factor < 1:
+    raise ValueError(f'fft_peak_frequency: pad_factor must be an int >= 1, '
+                     f'got {pad_factor!r}.')
+  n_fft = int(pad_factor) * x.shape[1]
+  freqs, power = power_spectrum(x, fps, window='hann',
+                                        n_fft=n_fft)
+  in_band = band_mask(freqs, (lo, hi), n_fft, fps)
+  num_bins = freqs.shape[0]
+  # Mirrored neighbours: P(-f) = P(f); past the last bin, P(fps/2 + d) =
+  # P(fps/2 - d), i.e. index F - 2 when n_fft is even (last bin = Nyquist)
+  # and F - 1 when odd (Nyquist lies half a bin beyond the last one).
+  right_end = num_bins - 2 if n_fft % 2 == 0 else num_bins - 1
+  left_idx = np.concatenate([[min(1, num_bins - 1)],
+                             np.arange(num_bins - 1)])
+  right_idx = np.concatenate([np.arange(1, num_bins), [max(right_end, 0)]])
+  left, right = power[:, left_idx], power[:, right_idx]
+  is_peak = (power >= left) & (power >= right) & (power > 0) & in_band
+  has_peak = is_peak.any(axis=1)
+  rows = np.arange(x.shape[0])
+  k = np.where(has_peak,
+               np.argmax(np.where(is_peak, power, -np.inf), axis=1),
+               np.argmax(np.where(in_band, power, -np.inf), axis=1))
+  # Log of zero power (a neighbour exactly on a zero of the spectrum) is
+  # floored far below the peak, which only pulls the vertex towards k.
+  floor = power.max(axis=1, keepdims=True) * 1e-30 + np.finfo(float).tiny
+  logp = np.log(np.maximum(power, floor))
+  a = logp[rows, left_idx[k]]
+  b = logp[rows, k]
+  c = logp[rows, right_idx[k]]
+  curv = a - 2 * b + c
+  # Only a strict maximum (negative curvature) has a vertex to move to.
+  safe = np.where(curv < 0, curv, -1.0)
+  delta = np.where(has_peak & (curv < 0), 0.5 * (a - c) / safe, 0.0)
+  delta = np.clip(delta, -0.5, 0.5)
+  out = np.clip((k + delta) * fps / n_fft, lo, hi)
+  flat = ~(power[:, in_band] > 0).any(axis=1)
+  return np.where(flat, lo, out)

@@ -3,6 +3,8 @@ references and known answers."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -265,26 +267,66 @@ def test_fit_readouts_fits_on_train_and_scores_every_split():
   feats = {s: sines(2 * v, rng.uniform(0, 6.3, v.size), noise=0.05, seed=i)
            for i, (s, v) in enumerate(y.items())}
   task = tasks.get('hz')
-  metrics, fitted = readouts.fit_readouts(
+  metrics, fitted, preds = readouts.fit_readouts(
       feats, y, task, fps=FPS, band=(0.25, 15.0), train_split='train',
       folds=3, alphas=(1e-3, 1e-1, 10.0), seed=0)
   assert set(metrics) == {'train', 'test'}
   for s in ('train', 'test'):
     assert set(metrics[s]) == set(task.readouts)
-    assert set(fitted['preds'][s]) == set(task.readouts)
+    assert set(preds[s]) == set(task.readouts)
     for r in task.readouts:
       assert set(metrics[s][r]) == set(task.metrics)
-      want = scores.regression_metrics(fitted['preds'][s][r], y[s])
+      want = scores.regression_metrics(preds[s][r], y[s])
       assert metrics[s][r] == want
-  np.testing.assert_allclose(fitted['preds']['test']['fft'],
-                             2 * y['test'], atol=0.02)
-  assert fitted['scale'] == pytest.approx(0.5, abs=0.005)
+  np.testing.assert_allclose(preds['test']['fft'], 2 * y['test'], atol=0.02)
+  assert fitted.scale == pytest.approx(0.5, abs=0.005)
   assert metrics['test']['fft_scaled']['mae'] < 0.01
   # The probe input with the lowest CV error on train is the one used.
-  cv = fitted['probe_cv_mse']
+  cv = fitted.probe_cv_mse
   assert set(cv) == {'series', 'spectrum', 'series+spectrum'}
-  assert fitted['probe_input'] == min(cv, key=cv.get)
-  assert fitted['probe'].alpha in (1e-3, 1e-1, 10.0)
+  assert fitted.probe_input == min(cv, key=cv.get)
+  assert fitted.probe.alpha in (1e-3, 1e-1, 10.0)
+  assert fitted.num_labelled == 60
+
+
+def test_few_labels_fit_what_they_can():
+  """No label: the raw FFT only; one: also the scale; two or more: the
+  probe too (folds capped at the number of labels)."""
+  rng = np.random.default_rng(21)
+  f = rng.uniform(0.5, 4.0, 5)
+  feats = sines(2 * f, rng.uniform(0, 6.3, 5), noise=0.05, seed=3)
+  task = tasks.get('hz')
+  kw = dict(fps=FPS, band=(0.25, 15.0), folds=5, alphas=(1e-2, 1.0))
+  none = readouts.fit(feats[:0], f[:0], task, length=L, **kw)
+  assert none.readouts == ('fft',) and none.probe is None
+  assert none.predict(feats, task)['fft'] == pytest.approx(2 * f, abs=0.02)
+  one = readouts.fit(feats[:1], f[:1], task, **kw)
+  assert one.readouts == ('fft', 'fft_scaled')
+  assert one.scale == pytest.approx(0.5, abs=0.005)
+  three = readouts.fit(feats[:3], f[:3], task, **kw)
+  assert three.readouts == task.readouts and three.num_labelled == 3
+  assert readouts.fit(feats[:0], f[:0], tasks.get('kelvin'), length=L,
+                      **kw).readouts == ()
+
+
+def test_fit_round_trips_through_json_as_a_linear_map():
+  """readouts.json holds the probe as numbers: standardize, then a dot
+  product; the same predictions as the fitted scikit-learn pipeline."""
+  rng = np.random.default_rng(22)
+  f = rng.uniform(0.5, 4.0, 40)
+  feats = sines(f, rng.uniform(0, 6.3, 40), noise=0.05, seed=4)
+  fitted = readouts.fit(feats, f, tasks.get('hz'), fps=FPS,
+                        band=(0.25, 15.0), folds=4, alphas=(1e-2, 1.0))
+  blob = json.loads(json.dumps(fitted.to_json()))
+  p = blob['probe']
+  x = readouts.probe_features(feats, FPS, (0.25, 15.0))
+  x = {'series': x[:, :L], 'spectrum': x[:, L:],
+       'series+spectrum': x}[p['input']]
+  manual = ((x - np.array(p['mean'])) / np.array(p['scale'])) @ np.array(
+      p['coef']) + p['intercept']
+  np.testing.assert_allclose(manual, fitted.predict(
+      feats, tasks.get('hz'))['linear_probe'], rtol=1e-10, atol=1e-10)
+  assert blob['scale'] == fitted.scale and blob['length'] == L
 
 
 def test_fit_readouts_needs_the_train_split():

@@ -1,0 +1,186 @@
+"""What the user-folder datasets (``video_folder``, ``time_series``) share.
+
+A folder of recordings, any layout below it, with an optional
+``labels.csv`` (columns ``file`` -- the path relative to the folder --,
+``target`` -- empty for an unlabelled file -- and optionally ``split``:
+``train`` or ``test``). Each recording is resampled to one rate and cut
+into fixed windows; every window of a recording lands in the same split.
+Problems (unreadable, empty or too-short files; labels naming files that
+are not there; unparseable label rows) are counted and listed in the build
+report, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import hashlib
+import math
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from tfds_builders import common
+
+LABELS_FILE = 'labels.csv'
+SPLITS = ('train', 'test')
+
+
+def find_files(root: str, extensions: Iterable[str]) -> list[str]:
+  """Paths relative to ``root`` of the files with one of ``extensions``
+  (case-insensitive, with the dot), in a deterministic (sorted) order."""
+  if not os.path.isdir(root):
+    raise common.DataError(
+        f'data.path={root!r} is not a folder. Point --config.data.path at '
+        'the folder holding your recordings.')
+  exts = tuple(e.lower() for e in extensions)
+  out = []
+  for d, dirs, files in os.walk(root):
+    dirs.sort()
+    for f in sorted(files):
+      if f.lower().endswith(exts) and not f.startswith('.'):
+        out.append(os.path.relpath(os.path.join(d, f), root))
+  return sorted(out)
+
+
+def fingerprint(root: str, files: Sequence[str]) -> str:
+  """A short hash of what a build reads: each file's path, size and
+  modification time, and the labels file. A changed folder gets a new
+  prepared dataset instead of silently reusing the old one."""
+  h = hashlib.sha1(os.path.abspath(root).encode())
+  for rel in list(files) + [LABELS_FILE]:
+    path = os.path.join(root, rel)
+    if os.path.exists(path):
+      st = os.stat(path)
+      h.update(f'{rel}\0{st.st_size}\0{st.st_mtime_ns}\0'.encode())
+  return h.hexdigest()[:10]
+
+
+def read_labels(root: str
+                ) -> tuple[dict[str, float], dict[str, str], list[str]]:
+  """``root/labels.csv`` if present.
+
+  Returns:
+    ``(targets, splits, problems)``: file -> target (only labelled files),
+    file -> ``train``/``test`` (only where a ``split`` column says so), and
+    one line per row that could not be used (the row number and why).
+  """
+  path = os.path.join(root, LABELS_FILE)
+  targets, splits, problems = {}, {}, []
+  if not os.path.exists(path):
+    return targets, splits, problems
+  with open(path, newline='', encoding='utf-8-sig') as f:
+    reader = csv.DictReader(f)
+    cols = [c.strip() for c in (reader.fieldnames or [])]
+    if 'file' not in cols:
+      raise common.DataError(
+          f'{path}: needs a header with the columns file,target[,split]; '
+          f'found {cols}.')
+    for line, row in enumerate(reader, start=2):
+      row = {(k or '').strip(): (v or '').strip() for k, v in row.items()}
+      name = os.path.normpath(row.get('file', ''))
+      if not row.get('file'):
+        problems.append(f'{LABELS_FILE} line {line}: no file name')
+        continue
+      text = row.get('target', '')
+      if text:
+        try:
+          value = float(text)
+        except ValueError:
+          value = float('nan')
+        if not math.isfinite(value):
+          problems.append(f'{LABELS_FILE} line {line}: target {text!r} of '
+                          f'{name} is not a finite number')
+          continue
+        targets[name] = value
+      split = row.get('split', '').lower()
+      if split:
+        if split not in SPLITS:
+          problems.append(f'{LABELS_FILE} line {line}: split {split!r} of '
+                          f'{name} is not one of {SPLITS}')
+          continue
+        splits[name] = split
+  return targets, splits, problems
+
+
+def assign_splits(files: Sequence[str], test_fraction: float, seed: int,
+                  fixed: dict[str, str]) -> dict[str, str]:
+  """File -> split: ``fixed`` where given, the rest a seeded random
+  ``test_fraction`` of them to ``test`` (at least one when there are two
+  or more files and the fraction is positive), the others to ``train``."""
+  if not 0 <= test_fraction < 1:
+    raise ValueError(f'data.test_fraction must be in [0, 1), got '
+                     f'{test_fraction}.')
+  free = sorted(f for f in files if f not in fixed)
+  order = np.random.default_rng(seed).permutation(len(free))
+  n_test = int(round(test_fraction * len(free)))
+  if test_fraction > 0 and len(free) >= 2:
+    n_test = max(1, min(n_test, len(free) - 1))
+  out = {f: fixed[f] for f in files if f in fixed}
+  for rank, i in enumerate(order):
+    out[free[i]] = 'test' if rank < n_test else 'train'
+  return out
+
+
+def window_starts(length: int, num_frames: int, hop: int) -> list[int]:
+  """Starts of the whole windows of ``num_frames`` every ``hop`` frames."""
+  if num_frames < 2 or hop < 1:
+    raise ValueError(f'need num_frames >= 2 and hop >= 1, got {num_frames}, '
+                     f'{hop}.')
+  return list(range(0, length - num_frames + 1, hop))
+
+
+def resample(times: np.ndarray, values: np.ndarray, rate: float
+             ) -> np.ndarray:
+  """``values`` ``[N, ...]`` sampled at ``times`` (s, increasing) on the
+  uniform grid ``times[0] + k / rate`` up to ``times[-1]``, by linear
+  interpolation between the neighbouring samples (frames)."""
+  times = np.asarray(times, np.float64)
+  if times.ndim != 1 or len(times) != len(values) or len(times) < 2:
+    raise ValueError(f'resample: need >= 2 time stamps, one per sample; got '
+                     f'{times.shape} for {len(values)} samples.')
+  if not np.all(np.diff(times) > 0):
+    raise ValueError('resample: time stamps must increase strictly.')
+  n = int(math.floor((times[-1] - times[0]) * rate + 1e-9)) + 1
+  grid = times[0] + np.arange(n) / rate
+  pos = np.interp(grid, times, np.arange(len(times)))
+  lo = np.minimum(np.floor(pos).astype(int), len(times) - 2)
+  w = (pos - lo).reshape((-1,) + (1,) * (np.ndim(values) - 1))
+  v = np.asarray(values)
+  out = (1 - w) * v[lo].astype(np.float64) + w * v[lo + 1].astype(np.float64)
+  return out
+
+
+def most_common_rate(rates: Iterable[float]) -> float:
+  """The most frequent of ``rates`` (rounded to 0.01 Hz; ties: the
+  highest), or 0 when there is none."""
+  counts = collections.Counter(round(float(r), 2) for r in rates
+                               if r and math.isfinite(r) and r > 0)
+  if not counts:
+    return 0.0
+  return max(counts, key=lambda r: (counts[r], r))
+
+
+_LISTS = ('unreadable_files', 'empty_files', 'too_short_files',
+          'labels_without_file', 'label_problems')
+
+
+def _summary(s) -> str:
+  return (f'{s["files"]} files -> {s["windows"]} windows '
+          f'({s["labelled_windows"]} labelled, from {s["labelled_files"]} '
+          f'labelled files); not used: {len(s["unreadable_files"])} '
+          f'unreadable {s["unreadable_files"][:5]}, {len(s["empty_files"])} '
+          f'empty {s["empty_files"][:5]}, {len(s["too_short_files"])} '
+          f'shorter than one window {s["too_short_files"][:5]}; '
+          f'{len(s["labels_without_file"])} labels naming no file '
+          f'{s["labels_without_file"][:5]}; {s["tail_frames_dropped"]} '
+          'samples after the last whole window')
+
+
+def build_report() -> common.BuildReport:
+  """The counts a folder build reports per split (every problem listed)."""
+  return common.BuildReport(
+      counters=('files', 'labelled_files', 'windows', 'labelled_windows',
+                'tail_frames_dropped'),
+      lists=_LISTS, summary=_summary)

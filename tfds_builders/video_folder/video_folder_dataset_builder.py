@@ -1,0 +1,372 @@
+"""A folder of the user's videos, cut into fixed windows (``video_folder``).
+
+Every video below ``path`` that OpenCV can read (``.mp4``, ``.avi``,
+``.mov``, ``.mkv``, ``.webm``; any resolution and frame rate) is decoded
+frame by frame, each frame centre-cropped to a square and resized to
+``size`` x ``size`` (``cv2.INTER_AREA``; the aspect ratio is kept by the
+crop, the sides beyond the square are lost), resampled in time to ``fps``
+by linear interpolation between neighbouring frames, and cut into windows
+of ``num_frames`` frames every ``hop`` frames. Every window of a video is in
+the same split: the ``split`` column of ``labels.csv`` where it names one,
+else a seeded random ``test_fraction`` of the files.
+
+The optional ``path/labels.csv`` (columns ``file``, the path relative to
+``path``, and ``target``, in the experiment's ``data.target_unit``; an empty
+target leaves the file unlabelled) labels some, all or none of the files.
+Unlabelled windows have ``target`` NaN and ``labelled`` False: they serve
+pretraining only.
+
+Nothing is dropped silently: unreadable, empty and too-short files, labels
+naming no file and unusable label rows are listed in the build report,
+printed per split and stored in ``info.metadata['build_report']`` (per-file
+facts in ``info.metadata['files']``). Memory: one video's frames (already
+downsized) at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from typing import Any, Iterator
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from tfds_builders import array_record
+from tfds_builders import common
+from tfds_builders import folders
+
+DataError = common.DataError
+EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
+_VIDEO_ENCODING = tfds.features.Encoding.BYTES
+_CHUNK = 64  # output frames interpolated at once (float32 scratch)
+
+
+@dataclasses.dataclass(eq=False)
+class VideoFolderConfig(tfds.core.BuilderConfig):
+  """What a build reads and how it cuts it.
+
+  Attributes:
+    path: the folder of videos (absolute).
+    fps: the frame rate every video is resampled to (> 0).
+    size: side of the square frames.
+    num_frames: frames per window.
+    hop: frames between window starts (0: ``num_frames // 2``).
+    test_fraction: share of the files (without a ``split`` column entry)
+      put in ``test``, seeded by ``split_seed``.
+    split_seed: seed of the file -> split draw.
+  """
+  path: str = ''
+  fps: float = 0.0
+  size: int = 64
+  num_frames: int = 64
+  hop: int = 0
+  test_fraction: float = 0.2
+  split_seed: int = 0
+
+  def __post_init__(self):
+    for key, low in (('size', 4), ('num_frames', 2), ('hop', 0)):
+      value = getattr(self, key)
+      if int(value) != value or value < low:
+        raise ValueError(f'video_folder: data.{key} must be an integer >= '
+                         f'{low}, got {value!r}.')
+    if not 0 <= self.test_fraction < 1:
+      raise ValueError(f'video_folder: data.test_fraction must be in [0, 1),'
+                       f' got {self.test_fraction!r}.')
+
+  @property
+  def window_hop(self) -> int:
+    return int(self.hop) or max(1, int(self.num_frames) // 2)
+
+
+# ---------------------------------------------------------------- reading
+
+
+class Unusable(Exception):
+  """A file that gives no frames: ``kind`` is ``unreadable`` or ``empty``."""
+
+  def __init__(self, kind: str, reason: str):
+    super().__init__(reason)
+    self.kind = kind
+
+
+def _square(frame: np.ndarray, size: int) -> np.ndarray:
+  """A decoded frame (BGR, BGRA or gray) -> centre square, ``size``, RGB."""
+  import cv2  # pylint: disable=g-import-not-at-top
+  if frame.ndim == 2:
+    frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+  elif frame.shape[2] == 4:
+    frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+  if frame.dtype != np.uint8:  # e.g. 16-bit: scale to 8 bits
+    top = float(np.iinfo(frame.dtype).max) if frame.dtype.kind in 'iu' else 1.
+    frame = np.clip(frame.astype(np.float64) * (255.0 / top), 0, 255)
+    frame = frame.astype(np.uint8)
+  h, w = frame.shape[:2]
+  side = min(h, w)
+  y0, x0 = (h - side) // 2, (w - side) // 2
+  crop = frame[y0:y0 + side, x0:x0 + side]
+  out = cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
+  return cv2.cvtColor(out, cv2.COLOR_BGR2RGB)
+
+
+def header_rate(path: str) -> float:
+  """The frame rate in a video's header (0 when absent or unreadable)."""
+  import cv2  # pylint: disable=g-import-not-at-top
+  cap = cv2.VideoCapture(path)
+  try:
+    rate = float(cap.get(cv2.CAP_PROP_FPS)) if cap.isOpened() else 0.0
+  finally:
+    cap.release()
+  return rate if math.isfinite(rate) and rate > 0 else 0.0
+
+
+def read_video(path: str, size: int) -> tuple[np.ndarray, np.ndarray, float]:
+  """Every frame of a video, downsized, with its time stamp.
+
+  Frame ``k`` is at ``k / header rate``; without a rate in the header, at
+  the decoder's ``CAP_PROP_POS_MSEC`` when those increase strictly.
+
+  Returns:
+    ``(times, frames, header_rate)``: seconds from the first frame ``[N]``
+    float64, ``[N, size, size, 3]`` uint8 RGB, and the header's rate (0
+    when absent).
+
+  Raises:
+    Unusable: no frame (``empty``), or not decodable / no usable time
+      stamps (``unreadable``), with the reason.
+  """
+  import cv2  # pylint: disable=g-import-not-at-top
+  if os.path.getsize(path) == 0:
+    raise Unusable('empty', 'the file has 0 bytes')
+  cap = cv2.VideoCapture(path)
+  frames, msec = [], []
+  try:
+    if not cap.isOpened():
+      raise Unusable('unreadable', 'OpenCV (FFmpeg) cannot open it: not a '
+                     'video, damaged, or a codec this OpenCV build lacks')
+    rate = float(cap.get(cv2.CAP_PROP_FPS))
+    rate = rate if math.isfinite(rate) and rate > 0 else 0.0
+    while True:
+      ok, frame = cap.read()
+      if not ok or frame is None:
+        break
+      frames.append(_square(frame, size))
+      if not rate:
+        msec.append(float(cap.get(cv2.CAP_PROP_POS_MSEC)))
+  finally:
+    cap.release()
+  if not frames:
+    raise Unusable('empty', 'it opens but no frame could be decoded')
+  if rate:
+    times = np.arange(len(frames)) / rate
+  else:
+    times = np.asarray(msec) / 1000.0
+    if len(times) > 1 and not (np.all(np.isfinite(times)) and
+                               np.all(np.diff(times) > 0)):
+      raise Unusable('unreadable', 'no frame rate in the header and the '
+                     'frame time stamps do not increase')
+    times = times - times[0]
+  return times, np.stack(frames), rate
+
+
+def resample_frames(times: np.ndarray, frames: np.ndarray, fps: float
+                    ) -> np.ndarray:
+  """``frames`` at ``times`` -> uint8 frames every ``1 / fps`` seconds.
+
+  The grid and the neighbours of each output frame are
+  :func:`tfds_builders.folders.resample`'s (applied to the frame index);
+  the frames are blended in chunks of ``_CHUNK`` so the scratch memory stays
+  small. A single frame gives a single frame.
+  """
+  if len(frames) < 2:
+    return frames.copy()
+  n = len(frames)
+  pos = folders.resample(times, np.arange(n, dtype=np.float64), fps)
+  nearest = np.rint(pos)
+  if np.all(np.abs(pos - nearest) < 1e-6):  # same grid: pick the frames
+    return frames[nearest.astype(np.int64)]
+  lo = np.clip(np.floor(pos).astype(np.int64), 0, n - 2)
+  w = np.clip(pos - lo, 0.0, 1.0).astype(np.float32)
+  out = np.empty((len(pos),) + frames.shape[1:], np.uint8)
+  shape = (-1,) + (1,) * (frames.ndim - 1)
+  for a in range(0, len(pos), _CHUNK):
+    b = min(a + _CHUNK, len(pos))
+    wk = w[a:b].reshape(shape)
+    v = ((1 - wk) * frames[lo[a:b]].astype(np.float32) +
+         wk * frames[lo[a:b] + 1].astype(np.float32))
+    out[a:b] = np.clip(np.rint(v), 0, 255).astype(np.uint8)
+  return out
+
+
+# ---------------------------------------------------------------- builder
+
+
+class Builder(array_record.ArrayRecordBuilder):
+  """DatasetBuilder for a folder of the user's videos."""
+
+  VERSION = tfds.core.Version('1.0.0')
+  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
+  BUILDER_CONFIGS = [VideoFolderConfig(
+      name='default', description=(
+          'Windows of 64 frames of 64x64 from the videos of data.path; '
+          'make_builder (adapter.py) names each folder and option set.'))]
+  DEFAULT_BUILDER_CONFIG_NAME = 'default'
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    c = self.builder_config
+    return tfds.core.DatasetInfo(
+        builder=self,
+        description=(
+            'Windows of the videos of a folder: centre square, resized, '
+            'resampled to one frame rate; target from labels.csv (NaN when '
+            'the file is unlabelled).'),
+        features=tfds.features.FeaturesDict({
+            'video': tfds.features.Tensor(
+                shape=(c.num_frames, c.size, c.size, 3), dtype=np.uint8,
+                encoding=_VIDEO_ENCODING,
+                doc='Frames at fps, centre square resized, RGB.'),
+            'target': tfds.features.Scalar(
+                dtype=np.float32, doc='The file\'s labels.csv target (in '
+                'data.target_unit); NaN when unlabelled.'),
+            'labelled': tfds.features.Scalar(
+                dtype=np.bool_, doc='Whether the file has a target.'),
+            'file': tfds.features.Text(doc='Path relative to the folder.'),
+            'start_s': tfds.features.Scalar(
+                dtype=np.float32, doc='Window start, seconds from the '
+                'file\'s first frame.'),
+            'window_index': tfds.features.Scalar(
+                dtype=np.int32, doc='Window number within the file.'),
+            'fps': tfds.features.Scalar(
+                dtype=np.float32, doc='Frame rate of the window.'),
+        }),
+        supervised_keys=('video', 'target'),
+        metadata=tfds.core.MetadataDict(),
+    )
+
+  def needs_manual_dir(self) -> bool:
+    """The folder is ``config.path``, not a manual download."""
+    return False
+
+  def _split_generators(self, dl_manager):
+    del dl_manager
+    c = self.builder_config
+    root = c.path
+    if not root or not os.path.isdir(root):
+      raise DataError(
+          f'video_folder: data.path={root!r} is not a folder. Set '
+          '--config.data.path=DIR (a folder of videos) or use the '
+          ':synthetic variant.')
+    if not c.fps > 0:
+      raise DataError(
+          f'video_folder: no frame rate to resample to: data.fps is '
+          f'{c.fps!r} and no video header in {root} has one. Set '
+          '--config.data.fps.')
+    files = folders.find_files(root, EXTENSIONS)
+    if not files:
+      raise DataError(
+          f'video_folder: no videos ({", ".join(EXTENSIONS)}) in {root} or '
+          'its sub-folders. Point --config.data.path at your videos or use '
+          'the :synthetic variant.')
+    targets, fixed, problems = folders.read_labels(root)
+    found = set(files)
+    split_of = folders.assign_splits(
+        files, c.test_fraction, c.split_seed,
+        {f: s for f, s in fixed.items() if f in found})
+    plan = {s: [f for f in files if split_of[f] == s]
+            for s in folders.SPLITS}
+    for split, items in plan.items():
+      if not items:
+        raise DataError(
+            f'video_folder: the {split} split would be empty: {len(files)} '
+            f'videos in {root}, data.test_fraction={c.test_fraction}, '
+            f'{len(fixed)} rows of {folders.LABELS_FILE} with a split. Add '
+            'files, set --config.data.test_fraction (e.g. 0.2) or change '
+            f'the split column of {folders.LABELS_FILE}.')
+    self._report = folders.build_report()
+    self._targets = targets
+    self._files = {}
+    # Folder-wide problems (labels.csv rows) are listed under train.
+    for name in sorted(set(targets) | set(fixed)):
+      if name not in found:
+        self._report.add('train', 'labels_without_file', name)
+    for text in problems:
+      self._report.add('train', 'label_problems', text)
+    self.info.metadata['folder'] = {
+        'path': root, 'videos_found': len(files),
+        'labelled_in_csv': sum(f in targets for f in files),
+        'fps': float(c.fps), 'hop': c.window_hop}
+    return {split: self._generate_examples(split, items)
+            for split, items in plan.items()}
+
+  def _generate_examples(self, split, files) -> Iterator[tuple[str, dict]]:
+    c = self.builder_config
+    report = self._report
+    report.split(split)
+    for rel in files:
+      yield from self._file_examples(split, rel)
+    report.print(self.name, split)
+    self.info.metadata['build_report'] = dict(report.splits)
+    self.info.metadata['files'] = dict(self._files)
+    if not report.split(split)['windows']:
+      s = report.split(split)
+      raise DataError(
+          f'video_folder: no {split} window: none of its {len(files)} files '
+          f'gave one ({len(s["unreadable_files"])} unreadable, '
+          f'{len(s["empty_files"])} empty, {len(s["too_short_files"])} '
+          f'shorter than data.num_frames={c.num_frames} frames at '
+          f'{c.fps:g} fps). Fix or add videos, lower data.num_frames, or '
+          'change data.split_seed / data.test_fraction.')
+
+  def _file_examples(self, split, rel) -> Iterator[tuple[str, dict]]:
+    c = self.builder_config
+    report = self._report
+    path = os.path.join(c.path, rel)
+    try:
+      times, frames, rate = read_video(path, c.size)
+    except Unusable as e:
+      key = 'empty_files' if e.kind == 'empty' else 'unreadable_files'
+      report.add(split, key, f'{rel}: {e}')
+      self._files[rel] = {'split': split, 'status': e.kind, 'reason': str(e)}
+      return
+    video = resample_frames(times, frames, c.fps)
+    del frames
+    duration = float(times[-1]) + (1.0 / rate if rate else 0.0)
+    starts = folders.window_starts(len(video), c.num_frames, c.window_hop)
+    info = {'split': split, 'header_fps': rate, 'frames': len(times),
+            'duration_s': round(duration, 3), 'resampled_frames': len(video),
+            'windows': len(starts)}
+    self._files[rel] = info
+    if not starts:
+      report.add(split, 'too_short_files', (
+          f'{rel}: {len(video)} frames at {c.fps:g} fps ({duration:.2f} s), '
+          f'fewer than data.num_frames={c.num_frames}'))
+      info['status'] = 'too_short'
+      return
+    info['status'] = 'used'
+    target = self._targets.get(rel)
+    labelled = target is not None
+    report.add(split, 'files')
+    report.add(split, 'windows', len(starts))
+    report.add(split, 'tail_frames_dropped',
+               len(video) - starts[-1] - c.num_frames)
+    if labelled:
+      info['target'] = target
+      report.add(split, 'labelled_files')
+      report.add(split, 'labelled_windows', len(starts))
+    for i, s in enumerate(starts):
+      yield f'{rel}/{i:05d}', {
+          'video': video[s:s + c.num_frames],
+          'target': np.float32(target if labelled else np.nan),
+          'labelled': labelled,
+          'file': rel,
+          'start_s': np.float32(s / c.fps),
+          'window_index': np.int32(i),
+          'fps': np.float32(c.fps),
+      }
+
+
+def describe(cfg: VideoFolderConfig) -> dict[str, Any]:
+  """The options of a config, for messages and the dataset card."""
+  return {k: getattr(cfg, k) for k in ('path', 'fps', 'size', 'num_frames',
+                                       'hop', 'test_fraction', 'split_seed')}
