@@ -67,6 +67,17 @@ class Checkpointer:
     nnx.replace_by_pure_dict(state, restored['state'])
     return state
 
+  def restore_state(self, step: int, state: nnx.State) -> nnx.State:
+    """Like :meth:`restore` for the train state alone (no data iterator):
+    inference on a finished run (``simper_jax.predict``)."""
+    target = jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding),
+        nnx.to_pure_dict(state))
+    restored = self._manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(target)))
+    nnx.replace_by_pure_dict(state, restored['state'])
+    return state
+
   def wait(self) -> None:
     """Blocks until pending asynchronous saves are on disk."""
     self._manager.wait_until_finished()

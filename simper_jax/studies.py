@@ -45,7 +45,8 @@ from absl import flags
 from absl import logging
 import numpy as np
 
-STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot', 'ablations')
+STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot', 'ablations',
+           'few_labels')
 _CONFIG = flags.DEFINE_string(
     'config', 'experiments/rotating_digits.py:cpu',
     'The experiment: a config file[:variants] as for simper_jax.main.')
@@ -161,12 +162,43 @@ def default_budgets(config) -> tuple[int, ...]:
   return tuple(sorted({max(1, n // 4), max(1, n // 2), n}))
 
 
+def run_few_labels(workdir: str, *, experiment: str, seeds,
+                   data_dir: str = '', budgets=None,
+                   counts=None) -> dict[str, Any]:
+  """The label-budget study (``simper_jax.few_labels``): one SimPer run
+  per seed, then its readouts fitted with the labels of ``counts``
+  training files; writes ``report.md``, ``summary.json``, ``labels.png``."""
+  from simper_jax import datasets  # pylint: disable=g-import-not-at-top
+  from simper_jax import few_labels  # pylint: disable=g-import-not-at-top
+  from simper_jax import writers  # pylint: disable=g-import-not-at-top
+  base = datasets.resolved(base_config(experiment, data_dir))
+  budget = max(budgets or default_budgets(base))
+  results = {}
+  for seed in seeds:
+    arm = os.path.join(workdir, 'simper', f'seed{seed}')
+    run_arm(_override(base, {'seed': int(seed)}), arm, [budget])
+    results[int(seed)] = few_labels.curve(
+        os.path.join(arm, 'curve', f'features_{budget}.npz'), base,
+        seed=int(seed), counts=counts or few_labels.COUNTS)
+  text = (f'few_labels ({experiment}, seeds {", ".join(map(str, seeds))})'
+          '\n\n' + few_labels.report(results, base, workdir))
+  with open(os.path.join(workdir, 'report.md'), 'w') as f:
+    f.write(text)
+  writers.write_json(os.path.join(workdir, 'summary.json'),
+                     {'experiment': experiment, 'results': results})
+  return {'results': results, 'report': text}
+
+
 def run_study(study: str, workdir: str, *, experiment: str, seeds,
               budgets=None, only=None, data_dir: str = '',
               holdout_bands=DEFAULT_HOLDOUT_BANDS) -> dict[str, Any]:
   """Runs every arm x seed (and the untrained floor); writes the report."""
   if len(seeds) < 1:
     raise ValueError('give at least one seed.')
+  if study == 'few_labels':
+    os.makedirs(workdir, exist_ok=True)
+    return run_few_labels(workdir, experiment=experiment, seeds=seeds,
+                          data_dir=data_dir, budgets=budgets)
   all_arms = arms(study, holdout_bands)
   unknown = sorted(set(only or ()) - set(all_arms))
   if unknown:

@@ -386,3 +386,36 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
         init_model, config, builder, mesh,
         os.path.join(workdir, 'eval_init'), label='untrained')
   return result
+
+
+def restore_encoder(config: ml_collections.ConfigDict, workdir: str, *,
+                    in_channels: int, mesh) -> tuple[nnx.Module, int]:
+  """The trained encoder of the run in ``workdir`` (its latest checkpoint).
+
+  Args:
+    config: the run's config (``WORKDIR/config.json``).
+    workdir: the run's directory.
+    in_channels: channels of its clips.
+    mesh: where to place the state.
+
+  Returns:
+    ``(encoder, step)``.
+
+  Raises:
+    FileNotFoundError: when the workdir holds no checkpoint.
+  """
+  ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'))
+  step = ckpt.latest_step()
+  if step is None:
+    raise FileNotFoundError(
+        f'{workdir} holds no trained run (no checkpoint in '
+        f'{ckpt.directory}); train one with python -m simper_jax.main '
+        f'--config=... --workdir={workdir}.')
+  method = methods.get(config.method.name)
+  method_cfg = method.config_from(config.method, fps=config.data.fps)
+  tx, _ = make_optimizer(config.optim, steps_per_epoch=1,
+                         total_steps=max(1, step))
+  graphdef, state = _init(config, method_cfg, mesh, tx, in_channels)
+  state = ckpt.restore_state(step, state)
+  ckpt.close()
+  return method.encoder_of(merge_state(graphdef, state)[0]), step

@@ -157,6 +157,12 @@ class Dataset:
     resolve: ``data section -> {field: value}``, the values of fields left
       to the data (e.g. ``fps=0``: the most common rate of a folder),
       applied to the experiment's config before anything reads it.
+    read: ``(path, data section) -> [T, H, W, C] array``: one recording
+      of the user's, resampled and resized as the dataset's clips are
+      (``simper_jax.predict`` windows and encodes it); raises
+      ``DataError`` naming the file when it cannot be read.
+    extensions: the file endings ``read`` takes (``.mp4``, ``.npy``, ...),
+      for finding them in a folder.
   """
   name: str
   make_builder: Callable[[Any, str | None], tfds.core.DatasetBuilder]
@@ -165,6 +171,8 @@ class Dataset:
   options: tuple[str, ...] = ()
   group: str | None = None
   resolve: Callable[[Any], Mapping[str, Any]] | None = None
+  read: Callable[[str, Any], Any] | None = None
+  extensions: tuple[str, ...] = ()
 
 
 def option(cfg, key: str, default: Any) -> Any:

@@ -87,3 +87,53 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
   fig.suptitle(title)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
+
+
+def plot_recording(path: str, feats: np.ndarray, starts_s: np.ndarray,
+                   preds: dict[str, np.ndarray], task: task_base.Task, *,
+                   fps: float, band, title: str) -> None:
+  """Writes a PNG of one recording's windows (``simper_jax.predict``).
+
+  Three panels: the feature series of every window at its time (windows
+  overlap when the hop is shorter than a window), the spectrogram (each
+  window's unit-sum in-band power spectrum, time on x), and each readout
+  over time (at the windows' centres).
+
+  Args:
+    path: the PNG to write.
+    feats: ``[N, L]`` the windows' feature series.
+    starts_s: ``[N]`` their start times in seconds.
+    preds: readout -> ``[N]`` values in the task's unit.
+    task: the task kind (labels, unit).
+    fps, band: the series' rate and the spectra's band (Hz).
+    title: the figure's title.
+  """
+  from matplotlib.figure import Figure  # pylint: disable=g-import-not-at-top
+
+  n, length = feats.shape
+  t = np.arange(length) / fps
+  fig = Figure(figsize=(16, 4.4))
+  axes = fig.subplots(1, 3)
+  for start, f in zip(starts_s, feats):
+    sd = f.std()
+    axes[0].plot(start + t, (f - f.mean()) / (sd if sd > 0 else 1.0), lw=0.8,
+                 alpha=0.7 if n > 1 else 1.0)
+  axes[0].set(title='feature series (standardized per window)',
+              xlabel='time (s)', ylabel='feature')
+  freqs, spec = spectra.band_spectrum(feats, fps, band)
+  centres = starts_s + length / fps / 2
+  half = (centres[1] - centres[0]) / 2 if n > 1 else length / fps / 2
+  axes[1].imshow(spec.T, aspect='auto', origin='lower', cmap='magma',
+                 extent=(centres[0] - half, centres[-1] + half, freqs[0],
+                         freqs[-1]))
+  axes[1].set(title='spectrogram of the feature', xlabel='time (s)',
+              ylabel='feature frequency (Hz)')
+  for name, values in preds.items():
+    axes[2].plot(centres, values, marker='o', ms=3, label=name)
+  axes[2].set(title=f'{task.quantity} over time', xlabel='time (s)',
+              ylabel=f'{task.quantity} ({task.unit})')
+  if preds:
+    axes[2].legend(fontsize=8)
+  fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)

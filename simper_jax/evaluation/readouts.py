@@ -218,6 +218,24 @@ def fit_ridge_cv(x_train, y_train, alphas=None, folds: int = 5,
                alphas=alphas, cv_errors=cv_errors, criterion=criterion)
 
 
+@dataclasses.dataclass(frozen=True)
+class LinearMap:
+  """A fitted probe read back from JSON: ``((x - mean) / scale) @ coef +
+  intercept`` (what the scikit-learn pipeline computes)."""
+  mean: np.ndarray
+  scale: np.ndarray
+  coef: np.ndarray
+  intercept: float
+  alpha: float
+
+  def predict(self, x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != self.coef.shape[0]:
+      raise ValueError(f'LinearMap.predict: x must be [M, '
+                       f'{self.coef.shape[0]}], got shape {x.shape}.')
+    return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+
+
 # The probe reads the series, its spectrum, or both: whichever has the
 # lowest cross-validated error on the training split (never the test).
 PROBE_INPUTS = ('series', 'spectrum', 'series+spectrum')
@@ -248,7 +266,7 @@ class Readouts:
   band: tuple[float, float]
   per_hz: float | None
   scale: float
-  probe: Probe | None
+  probe: Probe | LinearMap | None
   probe_input: str
   probe_cv_mse: dict[str, float]
   num_labelled: int
@@ -266,10 +284,31 @@ class Readouts:
           _block(x, self.probe_input, self.length))
     return {r: every[r] for r in self.readouts}
 
+  @classmethod
+  def from_json(cls, blob: dict[str, Any]) -> 'Readouts':
+    """The inverse of :meth:`to_json` (the probe as a :class:`LinearMap`)."""
+    p = blob.get('probe')
+    probe = None if not p else LinearMap(
+        mean=np.asarray(p['mean']), scale=np.asarray(p['scale']),
+        coef=np.asarray(p['coef']), intercept=float(p['intercept']),
+        alpha=float(p['alpha']))
+    return cls(readouts=tuple(blob['readouts']), length=int(blob['length']),
+               fps=float(blob['fps']), band=tuple(blob['band']),
+               per_hz=blob['per_hz'], scale=float(blob['scale']),
+               probe=probe, probe_input=p['input'] if p else '',
+               probe_cv_mse=dict(blob.get('probe_cv_mse') or {}),
+               num_labelled=int(blob['num_labelled']))
+
   def to_json(self) -> dict[str, Any]:
     """The fit as plain JSON (what ``simper_jax.predict`` reads back)."""
     probe = None
-    if self.probe is not None:
+    if isinstance(self.probe, LinearMap):
+      probe = {'input': self.probe_input, 'alpha': self.probe.alpha,
+               'mean': self.probe.mean.tolist(),
+               'scale': self.probe.scale.tolist(),
+               'coef': self.probe.coef.tolist(),
+               'intercept': self.probe.intercept}
+    elif self.probe is not None:
       scaler, ridge = self.probe.model[0], self.probe.model[-1]
       probe = {'input': self.probe_input, 'alpha': self.probe.alpha,
                'mean': scaler.mean_.tolist(), 'scale': scaler.scale_.tolist(),

@@ -16,6 +16,7 @@ from flax import nnx
 
 from simper_jax.models import cnn3d
 from simper_jax.models import r3d
+from simper_jax.models import tcn1d
 from simper_jax.models import tscan
 
 _DTYPES = {'float32': jnp.float32, 'bfloat16': jnp.bfloat16,
@@ -59,6 +60,7 @@ MODELS: dict[str, Callable[..., nnx.Module]] = {
     'cnn3d': _cnn3d,
     'tscan': _tscan,
     'r3d18': _r3d18,
+    'tcn1d': tcn1d.from_config,
 }
 
 
