@@ -32,12 +32,18 @@ from absl import app
 from absl import flags
 from absl import logging
 
-_WORKDIR = flags.DEFINE_string('workdir', None, 'The trained run.')
-_OUTPUT = flags.DEFINE_string('output', None, 'Where the predictions go.')
-_HOP_S = flags.DEFINE_float('hop_s', 0.0, 'Seconds between window starts '
-                            '(0: half a window).')
-_BATCH = flags.DEFINE_integer('batch_size', 32, 'Windows per forward pass.')
-flags.mark_flags_as_required(['workdir', 'output'])
+FLAGS = flags.FLAGS
+
+
+def _define_flags() -> None:
+  """The command's flags (defined only when it runs, so that importing
+  this module beside another command's does not clash)."""
+  flags.DEFINE_string('workdir', None, 'The trained run.')
+  flags.DEFINE_string('output', None, 'Where the predictions go.')
+  flags.DEFINE_float('hop_s', 0.0, 'Seconds between window starts (0: half '
+                     'a window).')
+  flags.DEFINE_integer('batch_size', 32, 'Windows per forward pass.')
+  flags.mark_flags_as_required(['workdir', 'output'])
 
 
 def load_run(workdir: str):
@@ -178,18 +184,19 @@ def main(argv):
     raise app.UsageError('give at least one file or folder to predict.')
   logging.set_verbosity(logging.WARNING)
   try:
-    out = predict(_WORKDIR.value, _OUTPUT.value, paths, hop_s=_HOP_S.value,
-                  batch_size=_BATCH.value)
+    out = predict(FLAGS.workdir, FLAGS.output, paths, hop_s=FLAGS.hop_s,
+                  batch_size=FLAGS.batch_size)
   except (FileNotFoundError, ValueError) as e:
     sys.exit(f'error: {e}')
   n = sum(len(v['windows']) for v in out['files'].values())
   print(f'{len(out["files"])} files, {n} windows predicted '
         f'({", ".join(out["readouts"])}; {out["unit"]}); '
         f'{len(out["problems"])} problems')
-  print(f'predictions: {os.path.join(_OUTPUT.value, "predictions.csv")}')
+  print(f'predictions: {os.path.join(FLAGS.output, "predictions.csv")}')
   if not out['files']:
     sys.exit(1)
 
 
 if __name__ == '__main__':
+  _define_flags()
   app.run(main)
