@@ -12,7 +12,9 @@ from tfds_builders.lst import adapter as lst
 from tfds_builders.pure import adapter as pure
 from tfds_builders.rotating_digits import adapter as rotating_digits
 from tfds_builders.scamps import adapter as scamps
+from tfds_builders.time_series import adapter as time_series
 from tfds_builders.ubfc_rppg import adapter as ubfc_rppg
+from tfds_builders.video_folder import adapter as video_folder
 
 DATASETS: dict[str, common.Dataset] = {d.name: d for d in (
     rotating_digits.DATASET,
@@ -21,6 +23,8 @@ DATASETS: dict[str, common.Dataset] = {d.name: d for d in (
     pure.DATASET,
     countix.DATASET,
     lst.DATASET,
+    time_series.DATASET,
+    video_folder.DATASET,
 )}
 
 

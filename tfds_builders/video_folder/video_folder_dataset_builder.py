@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -366,7 +366,3 @@ class Builder(array_record.ArrayRecordBuilder):
       }
 
 
-def describe(cfg: VideoFolderConfig) -> dict[str, Any]:
-  """The options of a config, for messages and the dataset card."""
-  return {k: getattr(cfg, k) for k in ('path', 'fps', 'size', 'num_frames',
-                                       'hop', 'test_fraction', 'split_seed')}

@@ -1,0 +1,196 @@
+"""A generated folder of videos with known frequencies (``:synthetic``).
+
+:func:`make_folder` writes short videos (6-10 s) of a shape that moves
+periodically at a known frequency in 0.8-3.0 Hz, in the layout a user's
+folder has:
+
+* four motions, one sub-folder each: ``rotate`` (a clock hand with a disc
+  at its tip turning once per period), ``swing`` (a pendulum), ``pulse``
+  (a disc whose colour pulses) and ``translate`` (a square moving back and
+  forth), on a random background with a little noise;
+* several containers and codecs (``.mp4`` mp4v, ``.avi`` MJPG, ``.mkv``
+  XVID, ``.mov`` mp4v, ``.webm`` VP80), frame rates (24, 25, 30) and sizes
+  (64x48, 64x64, 80x60, 48x64), so resampling and the square crop are
+  exercised;
+* ``labels.csv`` (``file,target``; target in Hz) labelling all but a few
+  files (an empty target), ``truth.csv`` (every file's true frequency, its
+  motion, rate, size and codec) to evaluate the unlabelled files, and one
+  corrupt file (random bytes named ``.mp4``), which the build report lists.
+
+Deterministic from the seed (the frames; the encoders' bytes are whatever
+this OpenCV writes).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from tfds_builders import common
+
+KINDS = ('rotate', 'swing', 'pulse', 'translate')
+# extension -> fourcc (all written and read back by this project's OpenCV).
+CONTAINERS = (('mp4', 'mp4v'), ('avi', 'MJPG'), ('mkv', 'XVID'),
+              ('mov', 'mp4v'), ('webm', 'VP80'))
+RATES = (24.0, 25.0, 30.0, 30.0)  # 30 fps is the most common
+SIZES = ((64, 48), (64, 64), (80, 60), (48, 64))  # (width, height)
+FREQ_RANGE = (0.8, 3.0)
+CORRUPT = 'broken.mp4'
+TRUTH_FILE = 'truth.csv'
+_SHIFT = 4  # cv2 drawing: sub-pixel positions in 1/16 pixel
+_ONE = 1 << _SHIFT
+
+
+def _pt(x: float, y: float) -> tuple[int, int]:
+  return int(round(x * _ONE)), int(round(y * _ONE))
+
+
+def render(kind: str, freq: float, t: np.ndarray, width: int, height: int,
+           rng: np.random.Generator) -> np.ndarray:
+  """Frames ``[len(t), height, width, 3]`` uint8 BGR of one motion at
+  ``freq`` Hz, at times ``t`` (s); colours, phase and amplitude from
+  ``rng``."""
+  import cv2  # pylint: disable=g-import-not-at-top
+  background = rng.integers(0, 110, 3)
+  colour = tuple(int(c) for c in rng.integers(140, 256, 3))
+  phase0 = rng.uniform(0, 2 * np.pi)
+  side = min(width, height)  # the motion stays in the centre square
+  cx, cy = width / 2, height / 2
+  amp = rng.uniform(0.6, 0.9)
+  out = np.empty((len(t), height, width, 3), np.uint8)
+  for k, tk in enumerate(t):
+    p = 2 * np.pi * freq * tk + phase0
+    frame = np.empty((height, width, 3), np.uint8)
+    frame[:] = background
+    if kind == 'rotate':  # one turn per period
+      r = 0.36 * side
+      tip = (cx + r * math.cos(p), cy + r * math.sin(p))
+      cv2.line(frame, _pt(cx, cy), _pt(*tip), colour, 2, cv2.LINE_AA,
+               _SHIFT)
+      cv2.circle(frame, _pt(*tip), int(0.09 * side * _ONE), colour, -1,
+                 cv2.LINE_AA, _SHIFT)
+    elif kind == 'swing':  # a pendulum hanging from the top
+      angle = amp * 0.8 * math.sin(p)
+      top = (cx, cy - 0.4 * side)
+      r = 0.7 * side
+      bob = (top[0] + r * math.sin(angle), top[1] + r * math.cos(angle))
+      cv2.line(frame, _pt(*top), _pt(*bob), colour, 1, cv2.LINE_AA, _SHIFT)
+      cv2.circle(frame, _pt(*bob), int(0.1 * side * _ONE), colour, -1,
+                 cv2.LINE_AA, _SHIFT)
+    elif kind == 'pulse':  # colour goes dark and back once per period
+      level = 0.55 + 0.45 * math.sin(p)
+      c = tuple(int(v * level) for v in colour)
+      cv2.circle(frame, _pt(cx, cy), int(0.25 * side * _ONE), c, -1,
+                 cv2.LINE_AA, _SHIFT)
+    elif kind == 'translate':  # a square moving left and right
+      x = cx + amp * 0.3 * side * math.sin(p)
+      h = 0.12 * side
+      cv2.rectangle(frame, _pt(x - h, cy - h), _pt(x + h, cy + h), colour,
+                    -1, cv2.LINE_AA, _SHIFT)
+    else:
+      raise ValueError(f'unknown motion {kind!r}; one of {KINDS}.')
+    noise = rng.normal(0, 3, frame.shape)
+    out[k] = np.clip(frame + noise, 0, 255).astype(np.uint8)
+  return out
+
+
+def write_video(path: str, frames: np.ndarray, fps: float,
+                fourcc: str) -> None:
+  """``frames`` (BGR) to ``path`` with OpenCV's writer."""
+  import cv2  # pylint: disable=g-import-not-at-top
+  h, w = frames.shape[1:3]
+  writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps,
+                           (w, h))
+  if not writer.isOpened():
+    raise RuntimeError(f'OpenCV cannot write {path} with {fourcc}.')
+  for frame in frames:
+    writer.write(frame)
+  writer.release()
+
+
+def make_folder(root: str, seed: int = 0, num_files: int = 48,
+                num_unlabelled: int = 4, duration: tuple = (6.0, 10.0)
+                ) -> dict[str, float]:
+  """Writes the synthetic folder into ``root`` (created).
+
+  Args:
+    root: the folder.
+    seed: the generator's seed.
+    num_files: videos (cycling through motions, containers, rates, sizes).
+    num_unlabelled: videos whose ``labels.csv`` target is empty.
+    duration: (shortest, longest) video, seconds.
+
+  Returns:
+    file (relative to ``root``) -> true frequency (Hz), for every video
+    (not the corrupt file); the same as ``truth.csv``.
+  """
+  rng = np.random.default_rng(seed)
+  os.makedirs(root, exist_ok=True)
+  rows = []
+  for i in range(num_files):
+    kind = KINDS[i % len(KINDS)]
+    ext, fourcc = CONTAINERS[i % len(CONTAINERS)]
+    fps = RATES[int(rng.integers(len(RATES)))]
+    width, height = SIZES[int(rng.integers(len(SIZES)))]
+    freq = round(float(rng.uniform(*FREQ_RANGE)), 3)
+    seconds = float(rng.uniform(*duration))
+    t = np.arange(int(seconds * fps)) / fps
+    rel = os.path.join(kind, f'{kind}_{i:03d}.{ext}')
+    os.makedirs(os.path.join(root, kind), exist_ok=True)
+    frames = render(kind, freq, t, width, height, rng)
+    write_video(os.path.join(root, rel), frames, fps, fourcc)
+    rows.append((rel, freq, kind, fps, f'{width}x{height}', fourcc,
+                 len(t)))
+  unlabelled = set(rng.choice(num_files, size=min(num_unlabelled, num_files),
+                              replace=False).tolist())
+  with open(os.path.join(root, 'labels.csv'), 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(['file', 'target'])
+    for i, row in enumerate(rows):
+      w.writerow([row[0], '' if i in unlabelled else row[1]])
+  with open(os.path.join(root, CORRUPT), 'wb') as f:
+    f.write(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+  with open(os.path.join(root, TRUTH_FILE), 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(['file', 'target', 'motion', 'fps', 'size', 'fourcc',
+                'frames', 'labelled'])
+    for i, row in enumerate(rows):
+      w.writerow(list(row) + [int(i not in unlabelled)])
+  return {row[0]: row[1] for row in rows}
+
+
+def read_truth(root: str) -> dict[str, float]:
+  """``truth.csv`` of a synthetic folder: file -> true frequency (Hz)."""
+  with open(os.path.join(root, TRUTH_FILE), newline='') as f:
+    return {r['file']: float(r['target']) for r in csv.DictReader(f)}
+
+
+def ensure_folder(root: str, seed: int = 0) -> str:
+  """``root`` holding the synthetic folder: generated once (into a
+  temporary sibling, then renamed, so an interrupted run leaves nothing
+  half-written), kept when ``truth.csv`` is already there."""
+  if os.path.exists(os.path.join(root, TRUTH_FILE)):
+    return root
+  if os.path.isdir(root) and os.listdir(root):
+    raise common.DataError(
+        f'video_folder: data.synthetic would generate videos into {root}, '
+        f'but it holds other files (and no {TRUTH_FILE}). Choose an empty '
+        'or new --config.data.path, or set data.synthetic=False.')
+  parent = os.path.dirname(os.path.abspath(root))
+  os.makedirs(parent, exist_ok=True)
+  tmp = tempfile.mkdtemp(prefix='.video_folder_synthetic_', dir=parent)
+  try:
+    make_folder(tmp, seed=seed)
+    if os.path.isdir(root):
+      os.rmdir(root)  # empty (checked above)
+    os.replace(tmp, root)
+  except BaseException:
+    shutil.rmtree(tmp, ignore_errors=True)
+    raise
+  print(f'video_folder: generated the synthetic folder {root}', flush=True)
+  return root
