@@ -17,6 +17,7 @@ Paper: Yang et al., ICLR 2023, Sec. 3.1 (periodicity-variant and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import NamedTuple
 
@@ -186,7 +187,8 @@ def _spatial_maps(key: Array, in_hw: tuple[int, int],
   return blur_rows @ rows, blur_cols @ cols
 
 
-def invariant_augment(key: Array, frames: Array, cfg: ViewConfig) -> Array:
+def invariant_augment(key: Array, frames: Array, cfg: ViewConfig,
+                      bounded: bool = True) -> Array:
   """Frequency-preserving augmentations of one view, the same for every frame.
 
   Crop-and-resize (one box), horizontal flip, Gaussian blur, brightness
@@ -195,11 +197,16 @@ def invariant_augment(key: Array, frames: Array, cfg: ViewConfig) -> Array:
 
   Args:
     key: PRNG key.
-    frames: ``[L, H, W, C]`` float frames in ``[0, 1]``.
+    frames: ``[L, H, W, C]`` float frames (in ``[0, 1]`` when
+      ``bounded``).
     cfg: static :class:`ViewConfig`.
+    bounded: the frames are intensities in ``[0, 1]`` (from an integer
+      video), kept there after the brightness scale; False for float data
+      in its own units (sensor series, temperatures), which clipping would
+      distort.
 
   Returns:
-    ``[L, H_out, W_out, C]`` float32 frames in ``[0, 1]``.
+    ``[L, H_out, W_out, C]`` float32 frames (in ``[0, 1]`` when bounded).
   """
   if frames.ndim != 4:
     raise ValueError(f'invariant_augment: frames must be [L, H, W, C], got '
@@ -211,7 +218,9 @@ def invariant_augment(key: Array, frames: Array, cfg: ViewConfig) -> Array:
   out = jnp.einsum('yh,lhwc,xw->lyxc', rows, frames, cols)
   factor = jax.random.uniform(k_bright, minval=1.0 - cfg.brightness,
                               maxval=1.0 + cfg.brightness)
-  out = jnp.clip(out * factor, 0.0, 1.0)
+  out = out * factor
+  if bounded:
+    out = jnp.clip(out, 0.0, 1.0)
   if c == 3:
     gray = jnp.einsum('lyxc,c->lyx', out, jnp.asarray(_LUMA))[..., None]
     out = jnp.where(jax.random.bernoulli(k_gray, cfg.grayscale_prob),
@@ -264,8 +273,8 @@ def make_views(key: Array, clip: Array, cfg: ViewConfig) -> Views:
 
   Args:
     key: PRNG key for this clip.
-    clip: ``[T, H, W, C]`` frames, uint8 in ``[0, 255]`` or float in
-      ``[0, 1]``.
+    clip: ``[T, H, W, C]`` frames, uint8 in ``[0, 255]`` (views in
+      ``[0, 1]``) or float in any units (not clipped).
     cfg: static :class:`ViewConfig`.
 
   Returns:
@@ -282,7 +291,8 @@ def make_views(key: Array, clip: Array, cfg: ViewConfig) -> Views:
         f'{cfg.num_frames}-frame views at speed up to {cfg.speed_range[1]}: '
         f'it needs at least {cfg.min_clip_frames()} frames. Use longer clips, '
         'fewer frames per view or a lower maximum speed.')
-  if jnp.issubdtype(clip.dtype, jnp.integer):
+  bounded = bool(jnp.issubdtype(clip.dtype, jnp.integer))  # static
+  if bounded:
     clip = clip.astype(jnp.float32) / 255.0
   else:
     clip = clip.astype(jnp.float32)
@@ -293,7 +303,7 @@ def make_views(key: Array, clip: Array, cfg: ViewConfig) -> Views:
   resampled = jax.vmap(speed_resample, in_axes=(None, 0, 0, None))(
       clip, speeds, starts, cfg.num_frames)  # [M, L, H, W, C]
   aug_keys = jax.random.split(k_aug, (2, cfg.num_speeds))
-  augment = jax.vmap(jax.vmap(invariant_augment, in_axes=(0, 0, None)),
-                     in_axes=(0, None, None))
-  views = augment(aug_keys, resampled, cfg)
+  one = functools.partial(invariant_augment, cfg=cfg, bounded=bounded)
+  augment = jax.vmap(jax.vmap(one, in_axes=(0, 0)), in_axes=(0, None))
+  views = augment(aug_keys, resampled)
   return Views(views=views, speeds=speeds)

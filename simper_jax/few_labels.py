@@ -85,7 +85,7 @@ def curve(npz: str, config, *, counts: Sequence[int] = COUNTS, seed: int = 0
       continue
     chosen = rng.choice(files, size=k, replace=False)
     m = np.isin(g_tr, chosen)
-    fitted = readouts.fit(f_tr[m], y_tr[m], task, **kw)
+    fitted = readouts.fit(f_tr[m], y_tr[m], task, groups=g_tr[m], **kw)
     preds = fitted.predict(f_te, task)
     out['points'][int(k)] = {r: float(np.mean(np.abs(p - y_te)))
                              for r, p in preds.items()}

@@ -103,3 +103,22 @@ def test_invalid_inputs_raise():
     augment.ViewConfig(speed_range=(2.0, 1.0))
   with pytest.raises(ValueError, match=r'\[T, H, W, C\]'):
     augment.make_views(jax.random.key(0), jnp.zeros((60, 8, 8)), CFG)
+
+
+def test_float_clips_keep_their_units_while_video_is_clipped():
+  """Integer video becomes intensities in [0, 1] and stays there after the
+  brightness scale; float data in its own units (a sensor series, kelvin)
+  is scaled but never clipped."""
+  cfg = augment.ViewConfig(num_speeds=2, num_frames=8, speed_range=(1.0, 1.0),
+                           brightness=0.5, blur_prob=0.0, flip_prob=0.0,
+                           grayscale_prob=0.0, reverse_prob=0.0,
+                           crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0))
+  t = np.arange(16, dtype=np.float32)
+  series = (5.0 * np.sin(t))[:, None, None, None]  # [-5, 5], [T, 1, 1, 1]
+  views = augment.make_views(jax.random.key(1), jnp.asarray(series), cfg)
+  v = np.asarray(views.views)
+  assert v.max() > 1.0 and v.min() < -1.0
+  video = np.full((16, 4, 4, 1), 250, np.uint8)
+  v = np.asarray(augment.make_views(jax.random.key(1), jnp.asarray(video),
+                                    cfg).views)
+  assert v.max() <= 1.0 and v.min() >= 0.0

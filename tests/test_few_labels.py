@@ -52,8 +52,10 @@ def test_curve_counts_files_and_one_label_fixes_the_harmonic(tmp_path,
   assert out['num_files'] == 11
   assert set(out['points']) == {1, 2}
   assert out['points'][1]['fft_scaled'] < 0.05
-  # One file is 4 labelled windows: enough for a (2-fold) probe too.
-  assert 'linear_probe' in out['points'][1]
+  # One file (4 windows) cannot be cross-validated by file: no probe; two
+  # files can (2 folds, one file each).
+  assert 'linear_probe' not in out['points'][1]
+  assert 'linear_probe' in out['points'][2]
   assert out['zero_label']['harmonic_hits'] == 1.0
   assert out['zero_label']['fft_mae'] == pytest.approx(np.mean(y_te),
                                                        rel=0.05)

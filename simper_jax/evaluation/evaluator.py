@@ -81,7 +81,9 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
       {s: f[labelled[s]] for s, f in feats.items()},
       {s: y[labelled[s]] for s, y in ys.items()}, task, fps=ds.fps,
       band=tuple(ev.band), train_split=ds.train_split, folds=ev.probe_folds,
-      alphas=ev.probe_alphas, seed=config.seed)
+      alphas=ev.probe_alphas, seed=config.seed,
+      groups=(groups[ds.train_split][labelled[ds.train_split]]
+              if ds.train_split in groups else None))
   if fitted.num_labelled < 2:
     writers.log(f'  {fitted.num_labelled} labelled {ds.train_split} clips: '
                 f'readouts {list(fitted.readouts)} only')

@@ -136,14 +136,35 @@ class Probe:
     return self.model.predict(x)
 
 
-def kfold_indices(n: int, folds: int, seed: int) -> list[np.ndarray]:
-  """Validation indices of each fold: a seeded shuffle cut into ``folds``
-  parts whose sizes differ by at most one (``2 <= folds <= n``)."""
-  if int(folds) != folds or not 2 <= folds <= n:
-    raise ValueError(f'kfold_indices: need an int 2 <= folds <= n, got '
-                     f'folds={folds!r}, n={n}.')
-  perm = np.random.default_rng(seed).permutation(n)
-  return [np.sort(f) for f in np.array_split(perm, int(folds))]
+def kfold_indices(n: int, folds: int, seed: int,
+                  groups=None) -> list[np.ndarray]:
+  """Validation indices of each fold.
+
+  Without ``groups``: a seeded shuffle of ``0 .. n-1`` cut into ``folds``
+  parts whose sizes differ by at most one (``2 <= folds <= n``). With
+  ``groups`` (``[n]`` labels, e.g. each window's source file): the
+  distinct groups are shuffled and cut instead, so every example of a
+  group is in one fold (``2 <= folds <= number of groups``); windows of one
+  recording are alike, and splitting them would let CV overrate a probe
+  that only memorizes its training files.
+  """
+  if groups is None:
+    if int(folds) != folds or not 2 <= folds <= n:
+      raise ValueError(f'kfold_indices: need an int 2 <= folds <= n, got '
+                       f'folds={folds!r}, n={n}.')
+    perm = np.random.default_rng(seed).permutation(n)
+    return [np.sort(f) for f in np.array_split(perm, int(folds))]
+  groups = np.asarray(groups)
+  if groups.shape != (n,):
+    raise ValueError(f'kfold_indices: groups must be [{n}], got '
+                     f'{groups.shape}.')
+  names = np.unique(groups)
+  if int(folds) != folds or not 2 <= folds <= len(names):
+    raise ValueError(f'kfold_indices: need an int 2 <= folds <= groups, got '
+                     f'folds={folds!r}, {len(names)} groups.')
+  perm = np.random.default_rng(seed).permutation(len(names))
+  return [np.sort(np.flatnonzero(np.isin(groups, names[part])))
+          for part in np.array_split(perm, int(folds))]
 
 
 def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> pipeline.Pipeline:
@@ -162,7 +183,8 @@ def _ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> pipeline.Pipeline:
 
 
 def fit_ridge_cv(x_train, y_train, alphas=None, folds: int = 5,
-                 seed: int = 0, criterion: str = 'mse') -> Probe:
+                 seed: int = 0, criterion: str = 'mse',
+                 groups=None) -> Probe:
   """Ridge regression with ``alpha`` chosen by K-fold CV on train only.
 
   Each fold standardizes with its own training part. The CV error is
@@ -179,6 +201,7 @@ def fit_ridge_cv(x_train, y_train, alphas=None, folds: int = 5,
     folds: number of folds, ``2 <= folds <= N``.
     seed: seed of the fold shuffle (:func:`kfold_indices`).
     criterion: ``'mse'`` or ``'mae'``.
+    groups: ``[N]`` each example's source; folds never split a source.
   """
   x = np.asarray(x_train, dtype=np.float64)
   y = np.asarray(y_train, dtype=np.float64)
@@ -202,7 +225,7 @@ def fit_ridge_cv(x_train, y_train, alphas=None, folds: int = 5,
   # multi-threaded BLAS made 10-35x slower on a busy 2-core host (2.5-7.8 s
   # vs 0.2 s per call for N=1000, D=226, 9 alphas; benchmarks/probe.py).
   with threadpoolctl.threadpool_limits(limits=1, user_api='blas'):
-    for val in kfold_indices(n, folds, seed):
+    for val in kfold_indices(n, folds, seed, groups):
       train = np.ones(n, dtype=bool)
       train[val] = False
       for i, alpha in enumerate(alphas):
@@ -323,7 +346,8 @@ class Readouts:
 
 def fit(feats: np.ndarray, y: np.ndarray, task: task_base.Task, *,
         fps: float, band: Sequence[float], folds: int, alphas,
-        seed: int = 0, length: int | None = None) -> Readouts:
+        seed: int = 0, length: int | None = None,
+        groups=None) -> Readouts:
   """Fits ``task``'s readouts on labelled training series.
 
   Args:
@@ -332,21 +356,26 @@ def fit(feats: np.ndarray, y: np.ndarray, task: task_base.Task, *,
     task: the task kind.
     fps, band: the series' rate and the readout band (Hz).
     folds, alphas, seed: the probe's cross-validation (folds are capped
-      at ``N``; below 2 labelled series there is no probe).
+      at the number of labelled series, or of their sources; below 2 there
+      is no probe).
     length: the series' length when ``N`` is 0.
+    groups: ``[N]`` each series' source (file); CV folds keep sources
+      whole.
   """
   length = feats.shape[1] if len(feats) else int(length or 0)
   band = tuple(float(b) for b in band)
   per_hz = task.per_hz(length, fps)
   n = len(y)
+  units = n if groups is None else len(np.unique(groups))
   scale, probe, chosen, cv = float('nan'), None, '', {}
   if per_hz is not None and n >= 1:
     scale = fit_scale(per_hz * fft_peak_frequency(feats, fps, band), y)
-  if n >= 2:
+  if units >= 2:
     x = probe_features(feats, fps, band)
     fits = {name: fit_ridge_cv(_block(x, name, length), y,
                                alphas=np.asarray(alphas),
-                               folds=min(folds, n), seed=seed)
+                               folds=min(folds, units), seed=seed,
+                               groups=groups)
             for name in PROBE_INPUTS}
     chosen = min(fits, key=lambda name: float(np.min(fits[name].cv_errors)))
     probe = fits[chosen]
@@ -375,7 +404,8 @@ def score(preds: dict[str, np.ndarray], y: np.ndarray, feats: np.ndarray,
 
 def fit_readouts(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
                  task: task_base.Task, *, fps: float, band: Sequence[float],
-                 train_split: str, folds: int, alphas, seed: int = 0
+                 train_split: str, folds: int, alphas, seed: int = 0,
+                 groups=None
                  ) -> tuple[dict[str, Any], Readouts, dict[str, Any]]:
   """Fits ``task``'s readouts on ``train_split`` and scores every split.
 
@@ -386,6 +416,7 @@ def fit_readouts(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
     fps, band: frame rate and the band (Hz) of the FFT readout and probe.
     train_split: where the harmonic scale and the probe are fitted.
     folds, alphas, seed: the probe's cross-validation.
+    groups: ``[N]`` the training series' sources (CV keeps them whole).
 
   Returns:
     ``(metrics, readouts, preds)``: metrics[split][readout][metric] (plus
@@ -397,7 +428,8 @@ def fit_readouts(feats: dict[str, np.ndarray], ys: dict[str, np.ndarray],
                      f'not among the evaluated splits {sorted(feats)}.')
   length = feats[train_split].shape[1]
   fitted = fit(feats[train_split], ys[train_split], task, fps=fps, band=band,
-               folds=folds, alphas=alphas, seed=seed, length=length)
+               folds=folds, alphas=alphas, seed=seed, length=length,
+               groups=groups)
   preds, out = {}, {}
   for s in feats:
     if len(ys[s]):

@@ -365,3 +365,32 @@ def test_fit_readouts_needs_the_train_split():
 def test_bad_arguments_raise_value_error(call):
   with pytest.raises(ValueError):
     call()
+
+
+def test_grouped_folds_keep_each_source_whole():
+  groups = np.array(['a', 'a', 'b', 'c', 'c', 'c', 'd', 'b'])
+  folds = readouts.kfold_indices(8, 3, seed=0, groups=groups)
+  assert sorted(np.concatenate(folds).tolist()) == list(range(8))
+  for val in folds:
+    inside = set(groups[val])
+    assert not inside & set(np.delete(groups, val))
+  with pytest.raises(ValueError, match='groups'):
+    readouts.kfold_indices(8, 5, seed=0, groups=groups)
+
+
+def test_grouped_cv_does_not_reward_memorizing_files():
+  """Windows of one file are near copies with the file's label: plain
+  K-fold puts copies on both sides and rates the least regularized probe
+  best; folds by file see that it does not generalize and regularize
+  more."""
+  rng = np.random.default_rng(5)
+  files = np.repeat(np.arange(6), 10)
+  signature = rng.normal(size=(6, 40))  # what identifies a file, not its y
+  x = signature[files] + 0.01 * rng.normal(size=(60, 40))
+  y = rng.uniform(1, 3, 6)[files]
+  alphas = (1e-4, 1e-2, 1.0, 100.0, 1e4)
+  plain = readouts.fit_ridge_cv(x, y, alphas=alphas, folds=3, seed=0)
+  grouped = readouts.fit_ridge_cv(x, y, alphas=alphas, folds=3, seed=0,
+                                  groups=files)
+  assert plain.alpha < grouped.alpha
+  assert np.min(plain.cv_errors) < np.min(grouped.cv_errors)

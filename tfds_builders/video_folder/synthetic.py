@@ -5,9 +5,10 @@ periodically at a known frequency in 0.8-3.0 Hz, in the layout a user's
 folder has:
 
 * four motions, one sub-folder each: ``rotate`` (a clock hand with a disc
-  at its tip turning once per period), ``swing`` (a pendulum), ``pulse``
-  (a disc whose colour pulses) and ``translate`` (a square moving back and
-  forth), on a random background with a little noise;
+  at its tip turning once per period), ``swing`` (a pendulum
+  swinging to one side and back), ``pulse``
+  (a disc whose colour pulses) and ``translate`` (a square moving from the
+  centre down out of view and back), on a random background with a little noise;
 * several containers and codecs (``.mp4`` mp4v, ``.avi`` MJPG, ``.mkv``
   XVID, ``.mov`` mp4v, ``.webm`` VP80), frame rates (24, 25, 30) and sizes
   (64x48, 64x64, 80x60, 48x64), so resampling and the square crop are
@@ -75,7 +76,10 @@ def render(kind: str, freq: float, t: np.ndarray, width: int, height: int,
       cv2.circle(frame, _pt(*tip), int(0.09 * side * _ONE), colour, -1,
                  cv2.LINE_AA, _SHIFT)
     elif kind == 'swing':  # a pendulum hanging from the top
-      angle = amp * 0.8 * math.sin(p)
+      # One-sided, from hanging straight down to one side and back: a
+      # swing to both sides looks alike at +theta and -theta (and SimPer's
+      # views are flipped at random), so its appearance repeats at 2f.
+      angle = amp * 0.9 * (1 + math.sin(p)) / 2
       top = (cx, cy - 0.4 * side)
       r = 0.7 * side
       bob = (top[0] + r * math.sin(angle), top[1] + r * math.cos(angle))
@@ -87,10 +91,13 @@ def render(kind: str, freq: float, t: np.ndarray, width: int, height: int,
       c = tuple(int(v * level) for v in colour)
       cv2.circle(frame, _pt(cx, cy), int(0.25 * side * _ONE), c, -1,
                  cv2.LINE_AA, _SHIFT)
-    elif kind == 'translate':  # a square moving left and right
-      x = cx + amp * 0.3 * side * math.sin(p)
+    elif kind == 'translate':  # a square moving down out of view and back
+      # From the centre to the bottom edge, where it leaves the frame in
+      # part: once per period (a motion symmetric about the centre would
+      # look alike twice per period to a flip-invariant encoder).
+      y = cy + 0.5 * side * (1 + math.sin(p)) / 2
       h = 0.12 * side
-      cv2.rectangle(frame, _pt(x - h, cy - h), _pt(x + h, cy + h), colour,
+      cv2.rectangle(frame, _pt(cx - h, y - h), _pt(cx + h, y + h), colour,
                     -1, cv2.LINE_AA, _SHIFT)
     else:
       raise ValueError(f'unknown motion {kind!r}; one of {KINDS}.')
