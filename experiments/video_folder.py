@@ -120,7 +120,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     c.method.out_size = ()
     c.method.num_frames = 8
     c.eval.band = (0.5, 5.0)
-    config_common.smoke(c, steps=2, batch_size=2, eval_batch_size=2)
+    config_common.smoke(c, steps=2, batch_size=4, eval_batch_size=4)
   if 'init_only' in variants:
     c.eval.init_only = True
   return c

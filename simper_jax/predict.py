@@ -80,6 +80,11 @@ def find_inputs(paths, extensions) -> list[tuple[str, str]]:
   return out
 
 
+def plot_name(name: str) -> str:
+  """The PNG of input ``name``: its path with separators as ``__``."""
+  return name.strip(os.sep).replace(os.sep, '__') + '.png'
+
+
 def windows(n: int, length: int, hop: int) -> list[int]:
   """Starts of the whole windows of ``length`` every ``hop`` samples."""
   return list(range(0, n - length + 1, hop))
@@ -161,7 +166,7 @@ def predict(workdir: str, output: str, paths, *, hop_s: float = 0.0,
                     for k, s in enumerate(starts_s)],
         'median': {r: float(np.median(v)) for r, v in preds.items()}}
     figures.plot_recording(
-        os.path.join(output, 'plots', name.replace(os.sep, '__') + '.png'),
+        os.path.join(output, 'plots', plot_name(name)),
         feats, starts_s, preds, task, fps=fps, band=fitted.band,
         title=f'{name} ({config.data.name} run, step {step})')
   with open(os.path.join(output, 'predictions.csv'), 'w', newline='') as f:

@@ -4,7 +4,9 @@ r"""Prepares a dataset of the project (ArrayRecord, no TensorFlow).
         [--builder_config=image_size=72,chunk_length=180]
 
 ``NAME`` is a dataset of ``tfds_builders.registry`` (``rotating_digits``,
-``scamps``, ``ubfc_rppg``, ``pure``, ``countix``, ``lst``). The datasets
+``scamps``, ``ubfc_rppg``, ``pure``, ``countix``, ``lst``, and your own
+folders: ``video_folder``, ``time_series`` with
+``--builder_config=path=DIR``). The datasets
 other than RotatingDigits (and Countix's ``source=synthetic``) read the raw
 data the user downloaded into ``--manual_dir`` (default
 ``DATA_DIR/downloads/manual/NAME``; each builder's

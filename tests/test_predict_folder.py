@@ -63,7 +63,7 @@ def test_predict_writes_rows_json_and_plots(run, tmp_path):
         pytest.approx([length / fps] * len(starts)))
     assert len([r for r in rows if r['file'] == name]) == (
         len(starts) * len(result['readouts']))
-    png = os.path.join(out, 'plots', name.replace(os.sep, '__') + '.png')
+    png = os.path.join(out, 'plots', predict.plot_name(name))
     assert os.path.getsize(png) > 1000
   assert set(result['files']) == {os.path.join(_DUMMY, 'a.mp4'),
                                   os.path.join('sub', 'b.mkv')}
