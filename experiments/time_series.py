@@ -27,7 +27,7 @@ per channel, so offsets, drift levels and gains do not matter. Everything
 left out is listed in the build report (printed, and in
 ``eval/metrics.json``). See tfds_builders/time_series/README.md. Hardware:
 a CPU suffices for folders of a few hours of recordings. Wall time and
-result: not measured yet.
+result on real recordings: not measured (none are available here).
 
 synthetic (no data needed; the CPU demo):
     python -m simper_jax.main --config=experiments/time_series.py:synthetic \
@@ -38,8 +38,12 @@ synthetic (no data needed; the CPU demo):
   irregular time stamps, at 25, 32, 50 and 64 Hz, 4 unlabelled and one
   corrupt file -- under DATA_DIR/downloads/manual/time_series_synthetic
   (or ``--config.data.path``), then trains the 1-D CNN on windows of 8 s
-  at 32 Hz (the most common rate). Hardware: a 2-core CPU. Wall time: not
-  measured yet. Result (MAE in Hz on the held-out files): not measured yet.
+  at 32 Hz (the most common rate). Measured 2026-12-01 on the 2-core
+  development CPU (AMD EPYC VM): 16 s wall from an empty data folder
+  (300 steps at ~58 steps/s, evaluation of the trained and the untrained
+  encoder included). Test MAE on the 10 held-out files (65 windows):
+  fft 0.020 Hz, fft_scaled 0.020 Hz, linear probe 0.087 Hz (untrained:
+  0.154, 0.156, 0.409 Hz).
 
 smoke (tests): the builder's dummy_data/ (4 tiny recordings, 1 corrupt
 file), 2 steps.

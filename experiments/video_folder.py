@@ -19,8 +19,8 @@ ridge probe) are fitted on the labelled windows and scored on the labelled
 test windows. Unreadable, empty and too-short files and labels naming
 missing files are listed in the build report (printed, and in
 ``eval/metrics.json``). See tfds_builders/video_folder/README.md.
-Hardware: one GPU or TPU core (3-D ResNet-18). Wall time and result: not
-measured yet.
+Hardware: one GPU or TPU core (3-D ResNet-18). Wall time and result on
+real videos: not measured (no accelerator or real folder here).
 
 synthetic (no data needed; the CPU demo):
     python -m simper_jax.main --config=experiments/video_folder.py:synthetic \
@@ -30,9 +30,12 @@ synthetic (no data needed; the CPU demo):
   three frame rates and four sizes, 4 unlabelled and one corrupt file,
   under DATA_DIR/downloads/manual/video_folder_synthetic (or
   ``--config.data.path``), then trains the small reference 3-D CNN on
-  windows of 64 frames at 15 fps (32x32, views 16x16). Hardware: a 2-core
-  CPU. Wall time: not measured yet. Result (MAE in Hz on the held-out
-  files): not measured yet.
+  windows of 64 frames at 15 fps (32x32, views 16x16). Measured
+  2026-12-01 on the 2-core development CPU (AMD EPYC VM): 2 min 9 s wall
+  from an empty data folder (generation, build, 300 steps at 2.7 steps/s,
+  evaluation of the trained and the untrained encoder). Test MAE on the
+  10 held-out files (36 windows): fft 0.0014 Hz, fft_scaled 0.0014 Hz,
+  linear probe 0.012 Hz (untrained: 0.342, 0.341, 0.396 Hz).
 
 smoke (tests): the builder's dummy_data/ (3 tiny videos, 1 corrupt file),
 2 steps.
