@@ -19,6 +19,7 @@ import optax
 import pytest
 from flax import nnx
 
+from simper_jax import config_common
 from simper_jax import methods
 from simper_jax import partitioning
 from simper_jax import synthetic
@@ -33,6 +34,9 @@ from simper_jax.methods import supervised
 from simper_jax.models import cnn3d
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# The invariant augmentations' defaults (config_common.base).
+_AUGMENT = config_common.base('simper').method.augment.to_dict()
 
 
 def _ref_nt_xent(za, zb, tau):
@@ -147,7 +151,8 @@ def test_supervised_spectrum_features_match_a_direct_dft():
   x = rng.normal(size=(2, 20))
   cfg = ml_collections.ConfigDict(dict(num_frames=20, out_size=(),
                                        band=(3.0, 12.0),
-                                       supervised_loss='mae'))
+                                       supervised_loss='mae',
+                                       augment=_AUGMENT))
   mcfg = supervised.config_from(cfg, fps=30.0)
   got = np.asarray(supervised.spectrum_features(jnp.asarray(x), mcfg))
   want = []
@@ -172,7 +177,8 @@ def test_supervised_head_starts_as_the_spectral_centroid():
   # equal amplitude predicts their mean, 4.5 Hz.
   cfg = ml_collections.ConfigDict(dict(num_frames=20, out_size=(),
                                        band=(0.25, 15.0),
-                                       supervised_loss='mae'))
+                                       supervised_loss='mae',
+                                       augment=_AUGMENT))
   mcfg = supervised.config_from(cfg, fps=30.0)
   learner = supervised.build(nnx.Linear(1, 1, rngs=nnx.Rngs(0)), mcfg,
                              rngs=nnx.Rngs(1))
@@ -191,7 +197,7 @@ def _method_cfg(name):
       out_size=(), similarity='mxcorr', feature_temperature=1.0,
       label_kernel='l1', label_temperature=0.1, band=(0.25, 15.0),
       proj_hidden=16, proj_dim=8, temperature=0.1, ema=0.9, queue_size=12,
-      supervised_loss='mae'))
+      supervised_loss='mae', augment=_AUGMENT))
   method = methods.get(name)
   return method, method.config_from(cfg, fps=30.0)
 

@@ -8,6 +8,10 @@ into fixed windows; every window of a recording lands in the same split.
 Problems (unreadable, empty or too-short files; labels naming files that
 are not there; unparseable label rows) are counted and listed in the build
 report, never dropped silently.
+
+The builder both derive from is :mod:`tfds_builders.folder_builder`; the
+second half here serves their plug-ins (``adapter.py``): ``data.path``, the
+folder of ``data.synthetic``, the prepared dataset's config name.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import csv
 import hashlib
 import math
 import os
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -184,3 +188,100 @@ def build_report() -> common.BuildReport:
       counters=('files', 'labelled_files', 'windows', 'labelled_windows',
                 'tail_frames_dropped'),
       lists=_LISTS, summary=_summary)
+
+
+# ------------------------------------------------- the plug-ins (adapter.py)
+
+
+def data_path(cfg) -> str:
+  """``data.path`` with ``~`` expanded (empty when unset)."""
+  return os.path.expanduser(str(common.option(cfg, 'path', '') or ''))
+
+
+def synthetic_path(cfg, folder: str) -> str:
+  """Where ``data.synthetic`` generates the folder named ``folder``
+  (unless ``data.path``): ``DATA_DIR/downloads/manual/folder``."""
+  data_dir = common.option(cfg, 'data_dir', '') or ''
+  top = os.path.expanduser(data_dir or '~/tensorflow_datasets')
+  return os.path.join(top, 'downloads', 'manual', folder)
+
+
+def resolve_path(cfg, folder: str, ensure: Callable[[str], object]
+                 ) -> tuple[str, dict]:
+  """``(path, resolved)``: ``data.path``; with ``data.synthetic`` the
+  folder is generated there by ``ensure(path)`` (once), or, when
+  ``data.path`` is unset, at :func:`synthetic_path` (then ``resolved``
+  holds that ``path``)."""
+  out = {}
+  path = data_path(cfg)
+  if common.option(cfg, 'synthetic', False):
+    if not path:
+      path = out['path'] = synthetic_path(cfg, folder)
+    ensure(path)
+  return path, out
+
+
+def path_error(dataset: str, path: str, what: str) -> common.DataError:
+  """The error for a ``data.path`` that is unset, missing or no folder;
+  ``what`` says what the folder holds."""
+  state = ('is not set' if not path else
+           f'= {path!r} does not exist' if not os.path.exists(path) else
+           f'= {path!r} is not a folder')
+  return common.DataError(
+      f'{dataset}: data.path {state}. Set --config.data.path=DIR (a folder '
+      f'of {what}, with an optional labels.csv) or use the :synthetic '
+      f'variant (--config=experiments/{dataset}.py:synthetic).')
+
+
+def plugin_options(cfg, short: Mapping[str, str], defaults, resolve,
+                   what: str, dataset: str) -> tuple[str, dict]:
+  """``(folder, values)`` for ``make_builder``: the absolute ``data.path``
+  and the ``data`` options named in ``short`` (``defaults``' where unset),
+  with the fields ``resolve(cfg)`` fills resolved when still unset (the
+  folder of ``data.synthetic``, ``fps = 0``).
+
+  Raises:
+    DataError: no folder (:func:`path_error`).
+  """
+  values = {**{k: common.option(cfg, k, getattr(defaults, k))
+               for k in short}, 'path': data_path(cfg)}
+  if (not values['path'] and common.option(cfg, 'synthetic', False)) or (
+      not values['fps']):
+    values.update(resolve(cfg))
+  path = values.pop('path')
+  if not path or not os.path.isdir(path):
+    raise path_error(dataset, path, what)
+  return os.path.abspath(path), values
+
+
+def _tag(value) -> str:
+  if isinstance(value, float) and value == int(value):
+    value = int(value)
+  return str(value).replace('.', 'p').replace('-', 'm')
+
+
+def config_name(root: str, files: Sequence[str], options: Mapping[str, object],
+                short: Mapping[str, str]) -> str:
+  """The prepared dataset's config name: ``f`` + the folder's
+  :func:`fingerprint`, then ``_`` + each option's tag in ``short`` and its
+  value (``.`` -> ``p``, ``-`` -> ``m``; whole floats as integers)."""
+  return f'f{fingerprint(root, files)}' + ''.join(
+      f'_{short[k]}{_tag(v)}' for k, v in options.items())
+
+
+def read_rate(cfg, path: str) -> float:
+  """``data.fps`` for reading the file ``path`` as a clip (``read``)."""
+  fps = float(common.option(cfg, 'fps', 0.0) or 0.0)
+  if not fps > 0:
+    raise common.DataError(f'{path}: data.fps must be > 0 to resample it, '
+                           f'got {fps!r}.')
+  return fps
+
+
+def plugin(name: str, clip: str, short: Mapping[str, str], **fields
+           ) -> common.Dataset:
+  """A folder dataset's plug-in: target ``target``, files grouped by
+  ``file``, options ``path``, ``synthetic`` and those of ``short``;
+  ``fields``: ``make_builder``, ``resolve``, ``read``, ``extensions``."""
+  return common.Dataset(name=name, clip=clip, target='target', group='file',
+                        options=('path', 'synthetic', *short), **fields)

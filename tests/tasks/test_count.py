@@ -80,12 +80,12 @@ def test_count_readout_is_cycles_per_segment():
   feats = np.stack([np.sin(2 * np.pi * k * t / 48 + rng.uniform(0, 6))
                     for k in ks])
   for fps in (16.0, 30.0):
-    metrics, fitted = readouts.fit_readouts(
+    metrics, fitted, preds = readouts.fit_readouts(
         {'train': feats, 'test': feats}, {'train': ks, 'test': ks},
         tasks.get('count'), fps=fps, band=(fps / 48, fps / 2),
         train_split='train', folds=2, alphas=(1.0,))
     # (the peak is refined between bins, hence not exactly integer)
-    np.testing.assert_allclose(fitted['preds']['test']['fft'], ks, atol=0.02)
+    np.testing.assert_allclose(preds['test']['fft'], ks, atol=0.02)
     assert metrics['test']['fft']['mae'] < 0.02
     assert metrics['test']['fft']['obo'] == 1.0
     assert metrics['test']['fft']['mae_normalized'] < 0.01

@@ -29,12 +29,12 @@ def test_frequency_fft_readout_is_the_peak_in_hz():
   rng = np.random.default_rng(1)
   y = {'train': rng.uniform(0.5, 5.0, 30), 'test': rng.uniform(0.5, 5.0, 20)}
   feats = {s: _feats(v, i) for i, (s, v) in enumerate(y.items())}
-  metrics, fitted = readouts.fit_readouts(
+  metrics, fitted, preds = readouts.fit_readouts(
       feats, y, task, fps=FPS, band=(0.25, 15.0), train_split='train',
       folds=2, alphas=(1.0,))
-  np.testing.assert_allclose(fitted['preds']['test']['fft'], y['test'],
+  np.testing.assert_allclose(preds['test']['fft'], y['test'],
                              atol=5e-3)
-  assert fitted['scale'] == pytest.approx(1.0, abs=5e-3)
+  assert fitted.scale == pytest.approx(1.0, abs=5e-3)
   assert set(metrics['test']) == set(task.readouts)
 
 
@@ -49,12 +49,12 @@ def test_value_task_has_only_the_probe():
   y = {'train': 280 + 10 * rng.uniform(0.5, 5.0, 40),
        'test': 280 + 10 * rng.uniform(0.5, 5.0, 20)}
   feats = {s: _feats((v - 280) / 10, i) for i, (s, v) in enumerate(y.items())}
-  metrics, fitted = readouts.fit_readouts(
+  metrics, fitted, preds = readouts.fit_readouts(
       feats, y, task, fps=FPS, band=(0.25, 15.0), train_split='train',
       folds=2, alphas=(1e-3, 1.0))
   for s in ('train', 'test'):
     assert set(metrics[s]) == {'linear_probe'}
-    assert set(fitted['preds'][s]) == {'linear_probe'}
+    assert set(preds[s]) == {'linear_probe'}
     assert set(metrics[s]['linear_probe']) == set(task.metrics)
-  assert math.isnan(fitted['scale'])  # no FFT readout was fitted
+  assert math.isnan(fitted.scale)  # no FFT readout was fitted
   assert metrics['test']['linear_probe']['mae'] < 2.0  # K, range 45 K

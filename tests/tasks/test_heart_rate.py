@@ -78,7 +78,7 @@ def test_fit_readouts_scores_hr_fft_and_the_rppg_block():
        'test': rng.uniform(50.0, 140.0, 8)}
   feats = {s: _pulses(v, seconds=10.0, seed=i)
            for i, (s, v) in enumerate(y.items())}
-  metrics, fitted = readouts.fit_readouts(
+  metrics, fitted, preds = readouts.fit_readouts(
       feats, y, heart_rate.TASK, fps=FPS, band=BAND, train_split='train',
       folds=2, alphas=(1.0,))
   for s in ('train', 'test'):
@@ -88,4 +88,4 @@ def test_fit_readouts_scores_hr_fft_and_the_rppg_block():
         metrics[s]['hr_fft']['mae'])
   # The FFT readout, in bpm, within the refined peak's error.
   assert metrics['test']['fft']['mae'] < 1.0
-  assert math.isfinite(fitted['scale'])
+  assert math.isfinite(fitted.scale)

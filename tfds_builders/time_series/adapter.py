@@ -1,10 +1,9 @@
-"""A folder of sensor recordings as a dataset plug-in (``tfds_builders.registry``).
+"""``time_series`` as a dataset plug-in (``tfds_builders.registry``).
 
-``data.path`` is the folder (or, with ``data.synthetic``, a generated one);
-``data.fps = 0`` takes the most common input rate of the folder. The
-prepared dataset's config name holds a fingerprint of the folder (each
-file's path, size and modification time, and ``labels.csv``) and the
-options, so a changed folder or option gets a new prepared dataset.
+Beyond :mod:`tfds_builders.folders` (paths, ``data.synthetic``, config
+names): ``data.fps = 0`` is the folder's most common input rate (time
+columns, else ``data.sample_rate``, which the synthetic folder sets), and
+``read`` resamples one recording for ``predict``.
 """
 
 from __future__ import annotations
@@ -33,28 +32,13 @@ _SHORT = {'sample_rate': 'sr', 'fps': 'r', 'channels': 'c',
           'num_frames': 't', 'hop': 'h', 'test_fraction': 'x',
           'split_seed': 'seed', 'max_gap_s': 'g'}
 _INTS = ('channels', 'num_frames', 'hop', 'split_seed')
+# What data.path holds.
+_WHAT = '.npy [T] / [T, C] arrays and .csv tables of numeric columns'
 
 
 def synthetic_path(cfg) -> str:
   """Where ``data.synthetic`` generates its folder (unless ``data.path``)."""
-  data_dir = common.option(cfg, 'data_dir', '') or ''
-  top = os.path.expanduser(data_dir or '~/tensorflow_datasets')
-  return os.path.join(top, 'downloads', 'manual', SYNTHETIC_FOLDER)
-
-
-def _path(cfg) -> str:
-  return os.path.expanduser(str(common.option(cfg, 'path', '') or ''))
-
-
-def _folder_error(path: str) -> common.DataError:
-  state = ('is not set' if not path else
-           f'= {path!r} does not exist' if not os.path.exists(path) else
-           f'= {path!r} is not a folder')
-  return common.DataError(
-      f'time_series: data.path {state}. Set --config.data.path=DIR (a '
-      'folder of .npy [T] / [T, C] arrays and .csv tables of numeric '
-      'columns, with an optional labels.csv) or use the :synthetic variant '
-      '(--config=experiments/time_series.py:synthetic).')
+  return folders.synthetic_path(cfg, SYNTHETIC_FOLDER)
 
 
 def folder_rate(path: str, sample_rate: float) -> float:
@@ -68,19 +52,14 @@ def resolve(cfg) -> dict:
   generated folder, made here once, deterministic from the seed; with
   ``sample_rate``, the rate of its time-less files, when unset) and
   ``fps`` (``data.fps = 0``: the folder's most common input rate)."""
-  out = {}
-  path = _path(cfg)
+  path, out = folders.resolve_path(cfg, SYNTHETIC_FOLDER,
+                                   synthetic.ensure_folder)
   sample_rate = float(common.option(cfg, 'sample_rate', 0.0) or 0.0)
-  if common.option(cfg, 'synthetic', False):
-    if not path:
-      path = synthetic_path(cfg)
-      out['path'] = path
-    synthetic.ensure_folder(path)
-    if not sample_rate:
-      sample_rate = out['sample_rate'] = synthetic.SAMPLE_RATE
+  if common.option(cfg, 'synthetic', False) and not sample_rate:
+    sample_rate = out['sample_rate'] = synthetic.SAMPLE_RATE
   if not float(common.option(cfg, 'fps', 0.0) or 0.0):
     if not path or not os.path.isdir(path):
-      raise _folder_error(path)
+      raise folders.path_error('time_series', path, _WHAT)
     fps = folder_rate(path, sample_rate)
     if not fps:
       raise common.DataError(
@@ -92,12 +71,6 @@ def resolve(cfg) -> dict:
   return out
 
 
-def _tag(value) -> str:
-  if isinstance(value, float) and value == int(value):
-    value = int(value)
-  return str(value).replace('.', 'p').replace('-', 'm')
-
-
 def make_builder(cfg, data_dir):
   """The builder of the folder ``data.path`` with the ``data`` options.
 
@@ -106,24 +79,15 @@ def make_builder(cfg, data_dir):
   ``python -m simper_jax.prepare time_series
   --builder_config=path=DIR,sample_rate=50``).
   """
-  values = {**{k: common.option(cfg, k, getattr(_DEFAULTS, k))
-               for k in _SHORT}, 'path': _path(cfg)}
-  if (not values['path'] and common.option(cfg, 'synthetic', False)) or (
-      not values['fps']):
-    values.update(resolve(cfg))
-  path = values.pop('path')
-  if not path or not os.path.isdir(path):
-    raise _folder_error(path)
-  path = os.path.abspath(path)
+  path, values = folders.plugin_options(cfg, _SHORT, _DEFAULTS, resolve,
+                                        _WHAT, 'time_series')
   options = {k: int(v) if k in _INTS else float(v or 0.0)
              for k, v in values.items()}
   if not math.isfinite(options['fps']) or options['fps'] <= 0:
     raise common.DataError(f'time_series: data.fps must be > 0, got '
                            f'{options["fps"]!r}.')
   options['hop'] = options['hop'] or options['num_frames'] // 2
-  files = find_recordings(path)
-  name = f'f{folders.fingerprint(path, files)}' + ''.join(
-      f'_{_SHORT[k]}{_tag(v)}' for k, v in options.items())
+  name = folders.config_name(path, find_recordings(path), options, _SHORT)
   config = TimeSeriesConfig(name=name, path=path, **options,
                             description=f'Recordings of {path}, {options}.')
   return Builder(config=config, data_dir=data_dir, file_format='array_record')
@@ -134,10 +98,7 @@ def read(path: str, cfg) -> np.ndarray:
   float32 at ``data.fps`` (for ``predict``). Gaps up to ``data.max_gap_s``
   are filled as in the build; longer ones are bridged by the same linear
   interpolation (a build rejects the windows touching them)."""
-  fps = float(common.option(cfg, 'fps', 0.0) or 0.0)
-  if not fps > 0:
-    raise common.DataError(f'{path}: data.fps must be > 0 to resample it, '
-                           f'got {fps!r}.')
+  fps = folders.read_rate(cfg, path)
   try:
     rec = read_recording(path, float(common.option(cfg, 'sample_rate', 0.0)
                                      or 0.0))
@@ -149,8 +110,6 @@ def read(path: str, cfg) -> np.ndarray:
   return series.values[:, None, None, :]
 
 
-DATASET = common.Dataset(
-    name='time_series', make_builder=make_builder, clip='series',
-    target='target', group='file',
-    options=('path', 'synthetic', *_SHORT), resolve=resolve, read=read,
-    extensions=EXTENSIONS)
+DATASET = folders.plugin(
+    'time_series', 'series', _SHORT, make_builder=make_builder,
+    resolve=resolve, read=read, extensions=EXTENSIONS)

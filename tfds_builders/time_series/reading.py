@@ -19,12 +19,14 @@ from typing import NamedTuple
 import numpy as np
 
 from tfds_builders import common
+from tfds_builders import folder_synthetic
 from tfds_builders import folders
 
 DataError = common.DataError
 EXTENSIONS = ('.npy', '.csv')
 TIME_COLUMNS = ('time', 'time_s')
-TABLES = (folders.LABELS_FILE, 'truth.csv')  # at the top: not recordings
+# At the top of the folder: tables, not recordings.
+TABLES = (folders.LABELS_FILE, folder_synthetic.TRUTH_FILE)
 GAP_FACTOR = 1.5  # an interval over 1.5x the median misses samples
 GAP_COUNTS = ('filled_gaps', 'filled_samples', 'rejected_gaps',
               'windows_rejected_gap', 'trimmed_samples')

@@ -37,12 +37,10 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import tempfile
 
 import numpy as np
 
-from tfds_builders import common
+from tfds_builders import folder_synthetic
 
 SAMPLE_RATE = 32.0  # .npy files and CSVs without a time column
 TIMED_RATES = (25.0, 50.0, 64.0)
@@ -50,7 +48,8 @@ FREQ_RANGE = (0.8, 3.0)
 DURATION = (20.0, 60.0)
 VALUE_RANGE = (-5.0, 5.0)  # every generated value lies inside
 CORRUPT = 'broken.npy'
-TRUTH_FILE = 'truth.csv'
+TRUTH_FILE = folder_synthetic.TRUTH_FILE
+read_truth = folder_synthetic.read_truth  # file -> true frequency (Hz)
 # (kind, layout, count): layout npy, csv (no time), timed, irregular.
 PLAN = (('accel', 'npy', 16), ('accel', 'timed', 8), ('ppg', 'csv', 6),
         ('ppg', 'timed', 9), ('ppg', 'irregular', 9))
@@ -185,50 +184,15 @@ def make_folder(root: str, seed: int = 0) -> dict[str, float]:
         _write_csv(path, t, x, names, layout != 'csv', i % 2 == 0)
       rows.append((rel, freq, kind, layout, rate, len(t), gaps))
       i += 1
-  unlabelled = set(UNLABELLED)
-  with open(os.path.join(root, 'labels.csv'), 'w', newline='') as f:
-    w = csv.writer(f)
-    w.writerow(['file', 'target'])
-    for k, row in enumerate(rows):
-      w.writerow([row[0], '' if k in unlabelled else row[1]])
-  with open(os.path.join(root, CORRUPT), 'wb') as f:
-    f.write(rng.integers(0, 256, 2048, dtype=np.uint8).tobytes())
-  with open(os.path.join(root, TRUTH_FILE), 'w', newline='') as f:
-    w = csv.writer(f)
-    w.writerow(['file', 'target', 'kind', 'layout', 'rate', 'samples',
-                'gaps', 'labelled'])
-    for k, row in enumerate(rows):
-      w.writerow(list(row) + [int(k not in unlabelled)])
-  return {row[0]: row[1] for row in rows}
-
-
-def read_truth(root: str) -> dict[str, float]:
-  """``truth.csv`` of a synthetic folder: file -> true frequency (Hz)."""
-  with open(os.path.join(root, TRUTH_FILE), newline='') as f:
-    return {r['file']: float(r['target']) for r in csv.DictReader(f)}
+  corrupt = rng.integers(0, 256, 2048, dtype=np.uint8).tobytes()
+  return folder_synthetic.write_tables(
+      root, rows, set(UNLABELLED), ('file', 'target', 'kind', 'layout',
+                                    'rate', 'samples', 'gaps'),
+      (CORRUPT, corrupt))
 
 
 def ensure_folder(root: str, seed: int = 0) -> str:
-  """``root`` holding the synthetic folder: generated once (into a
-  temporary sibling, then renamed, so an interrupted run leaves nothing
-  half-written), kept when ``truth.csv`` is already there."""
-  if os.path.exists(os.path.join(root, TRUTH_FILE)):
-    return root
-  if os.path.isdir(root) and os.listdir(root):
-    raise common.DataError(
-        f'time_series: data.synthetic would generate recordings into '
-        f'{root}, but it holds other files (and no {TRUTH_FILE}). Choose an '
-        'empty or new --config.data.path, or set data.synthetic=False.')
-  parent = os.path.dirname(os.path.abspath(root))
-  os.makedirs(parent, exist_ok=True)
-  tmp = tempfile.mkdtemp(prefix='.time_series_synthetic_', dir=parent)
-  try:
-    make_folder(tmp, seed=seed)
-    if os.path.isdir(root):
-      os.rmdir(root)  # empty (checked above)
-    os.replace(tmp, root)
-  except BaseException:
-    shutil.rmtree(tmp, ignore_errors=True)
-    raise
-  print(f'time_series: generated the synthetic folder {root}', flush=True)
-  return root
+  """``root`` holding the synthetic folder, generated once
+  (:func:`tfds_builders.folder_synthetic.ensure_folder`)."""
+  return folder_synthetic.ensure_folder(root, make_folder, 'time_series',
+                                        'recordings', seed)

@@ -31,22 +31,22 @@ Splits, labels and the build report are those of every folder dataset
 listed (``info.metadata['build_report']``, per-file facts in
 ``info.metadata['files']``). ``labels.csv`` and ``truth.csv`` at the top of
 the folder are tables, not recordings. Memory: one recording at a time.
-Reading, gaps and windows are in ``reading.py``.
+Reading, gaps and windows are in ``reading.py``; the steps shared with
+``video_folder`` in ``tfds_builders.folder_builder``.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import math
 import os
 from typing import Iterator
 
 import numpy as np
 import tensorflow_datasets as tfds
 
-from tfds_builders import array_record
 from tfds_builders import common
+from tfds_builders import folder_builder
 from tfds_builders import folders
 from tfds_builders.time_series.reading import clean_windows
 from tfds_builders.time_series.reading import EXTENSIONS
@@ -63,7 +63,7 @@ _GAP_LISTS = ('too_few_channels_files', 'no_clean_window_files')
 
 
 @dataclasses.dataclass(eq=False)
-class TimeSeriesConfig(tfds.core.BuilderConfig):
+class TimeSeriesConfig(folder_builder.FolderConfig, tfds.core.BuilderConfig):
   """What a build reads and how it cuts it.
 
   Attributes:
@@ -90,22 +90,8 @@ class TimeSeriesConfig(tfds.core.BuilderConfig):
   max_gap_s: float = 0.5
 
   def __post_init__(self):
-    for key, low in (('channels', 1), ('num_frames', 2), ('hop', 0)):
-      value = getattr(self, key)
-      if int(value) != value or value < low:
-        raise ValueError(f'time_series: data.{key} must be an integer >= '
-                         f'{low}, got {value!r}.')
-    for key in ('sample_rate', 'fps', 'max_gap_s'):
-      if not (math.isfinite(getattr(self, key)) and getattr(self, key) >= 0):
-        raise ValueError(f'time_series: data.{key} must be a number >= 0, '
-                         f'got {getattr(self, key)!r}.')
-    if not 0 <= self.test_fraction < 1:
-      raise ValueError(f'time_series: data.test_fraction must be in [0, 1),'
-                       f' got {self.test_fraction!r}.')
-
-  @property
-  def window_hop(self) -> int:
-    return int(self.hop) or max(1, int(self.num_frames) // 2)
+    self.check('time_series', (('channels', 1), ('num_frames', 2), ('hop', 0)),
+               ('sample_rate', 'fps', 'max_gap_s'))
 
 
 def build_report() -> common.BuildReport:
@@ -127,147 +113,84 @@ def build_report() -> common.BuildReport:
 # ---------------------------------------------------------------- builder
 
 
-class Builder(array_record.ArrayRecordBuilder):
+class Builder(folder_builder.FolderBuilder):
   """DatasetBuilder for a folder of the user's sensor recordings."""
 
-  VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
   BUILDER_CONFIGS = [TimeSeriesConfig(
       name='default', description=(
           'Windows of 256 samples of the recordings of data.path; '
           'make_builder (adapter.py) names each folder and option set.'))]
-  DEFAULT_BUILDER_CONFIG_NAME = 'default'
+  _DATASET = 'time_series'
+  _RECORDINGS = 'recordings'
+  _FOLDER_OF = '.npy / .csv recordings'
+  _EXTENSIONS = EXTENSIONS
+  _CLIP = 'series'
+  _DESCRIPTION = (
+      'Windows of the sensor recordings of a folder, resampled to one '
+      'rate, gaps filled or rejected; target from labels.csv (NaN when '
+      'the file is unlabelled).')
+  _SAMPLES, _RATE_UNIT = 'samples', 'Hz'
+  _NO_WINDOW_ADVICE = (
+      'Fix or add files, lower data.num_frames or data.channels, raise '
+      'data.max_gap_s, or change data.split_seed / data.test_fraction.')
+  _UNUSABLE = {**folder_builder.UNUSABLE_LISTS,
+               'too_few_channels': 'too_few_channels_files'}
 
-  def _info(self) -> tfds.core.DatasetInfo:
+  def _features(self) -> tfds.features.FeaturesDict:
     c = self.builder_config
-    return tfds.core.DatasetInfo(
-        builder=self,
-        description=(
-            'Windows of the sensor recordings of a folder, resampled to one '
-            'rate, gaps filled or rejected; target from labels.csv (NaN when '
-            'the file is unlabelled).'),
-        features=tfds.features.FeaturesDict({
-            'series': tfds.features.Tensor(
-                shape=(c.num_frames, 1, 1, c.channels), dtype=np.float32,
-                encoding=_ENCODING, doc='Samples at fps in the file\'s '
-                'units, [T, 1, 1, C] (a 1x1 image per sample).'),
-            'target': tfds.features.Scalar(
-                dtype=np.float32, doc='The file\'s labels.csv target (in '
-                'data.target_unit); NaN when unlabelled.'),
-            'labelled': tfds.features.Scalar(
-                dtype=np.bool_, doc='Whether the file has a target.'),
-            'file': tfds.features.Text(doc='Path relative to the folder.'),
-            'start_s': tfds.features.Scalar(
-                dtype=np.float32, doc='Window start, seconds from the '
-                'file\'s first time stamp.'),
-            'window_index': tfds.features.Scalar(
-                dtype=np.int32, doc='Window number within the file (gaps '
-                'leave holes).'),
-            'fps': tfds.features.Scalar(
-                dtype=np.float32, doc='Sampling rate of the window.'),
-        }),
-        supervised_keys=('series', 'target'),
-        metadata=tfds.core.MetadataDict(),
-    )
+    series = tfds.features.Tensor(
+        shape=(c.num_frames, 1, 1, c.channels), dtype=np.float32,
+        encoding=_ENCODING, doc='Samples at fps in the file\'s '
+        'units, [T, 1, 1, C] (a 1x1 image per sample).')
+    return folder_builder.features(
+        self._CLIP, series, first='time stamp', rate='Sampling rate',
+        window_note=' (gaps leave holes)')
 
-  def needs_manual_dir(self) -> bool:
-    """The folder is ``config.path``, not a manual download."""
-    return False
+  def _find(self, root: str) -> list[str]:
+    return find_recordings(root)
 
-  def _split_generators(self, dl_manager):
-    del dl_manager
+  def _resample_rate(self, root, files) -> float:
     c = self.builder_config
-    root = c.path
-    if not root or not os.path.isdir(root):
-      raise DataError(
-          f'time_series: data.path={root!r} is not a folder. Set '
-          '--config.data.path=DIR (a folder of .npy / .csv recordings) or '
-          'use the :synthetic variant.')
-    files = find_recordings(root)
-    if not files:
-      raise DataError(
-          f'time_series: no recordings ({", ".join(EXTENSIONS)}) in {root} '
-          'or its sub-folders. Point --config.data.path at your recordings '
-          'or use the :synthetic variant.')
-    self._fps = float(c.fps) or folders.most_common_rate(
+    fps = float(c.fps) or folders.most_common_rate(
         folder_rates(root, c.sample_rate).values())
-    if not self._fps > 0:
+    if not fps > 0:
       raise DataError(
           f'time_series: no rate to resample to: data.fps is 0 and none of '
           f'the {len(files)} files in {root} has a known rate (a "time" '
           'column, or data.sample_rate for the others). Set '
           '--config.data.sample_rate=HZ or --config.data.fps=HZ.')
-    targets, fixed, problems = folders.read_labels(root)
-    found = set(files)
-    split_of = folders.assign_splits(
-        files, c.test_fraction, c.split_seed,
-        {f: s for f, s in fixed.items() if f in found})
-    plan = {s: [f for f in files if split_of[f] == s]
-            for s in folders.SPLITS}
-    for split, items in plan.items():
-      if not items:
-        raise DataError(
-            f'time_series: the {split} split would be empty: {len(files)} '
-            f'recordings in {root}, data.test_fraction={c.test_fraction}, '
-            f'{len(fixed)} rows of {folders.LABELS_FILE} with a split. Add '
-            'files, set --config.data.test_fraction (e.g. 0.2) or change '
-            f'the split column of {folders.LABELS_FILE}.')
-    self._report = build_report()
-    self._targets = targets
-    self._files = {}
-    # Folder-wide problems (labels.csv rows) are listed under train.
-    for name in sorted(set(targets) | set(fixed)):
-      if name not in found:
-        self._report.add('train', 'labels_without_file', name)
-    for text in problems:
-      self._report.add('train', 'label_problems', text)
-    self.info.metadata['folder'] = {
-        'path': root, 'recordings_found': len(files),
-        'labelled_in_csv': sum(f in targets for f in files),
-        'fps': self._fps, 'fps_from': 'data.fps' if c.fps else
-        'the most common input rate', 'input_rates': {},
-        'sample_rate': float(c.sample_rate), 'channels': int(c.channels),
-        'hop': c.window_hop, 'max_gap_s': float(c.max_gap_s)}
-    return {split: self._generate_examples(split, items)
-            for split, items in plan.items()}
+    return fps
 
-  def _generate_examples(self, split, files) -> Iterator[tuple[str, dict]]:
+  def _new_report(self) -> common.BuildReport:
+    return build_report()
+
+  def _folder_facts(self) -> dict:
     c = self.builder_config
-    report = self._report
-    report.split(split)
-    for rel in files:
-      yield from self._file_examples(split, rel)
-    report.print(self.name, split)
-    self.info.metadata['build_report'] = dict(report.splits)
-    self.info.metadata['files'] = dict(self._files)
+    return {'fps': self._fps, 'fps_from': 'data.fps' if c.fps else
+            'the most common input rate', 'input_rates': {},
+            'sample_rate': float(c.sample_rate), 'channels': int(c.channels),
+            'hop': c.window_hop, 'max_gap_s': float(c.max_gap_s)}
+
+  def _split_done(self, split: str) -> None:
     rates = collections.Counter(round(i['rate'], 2)
                                 for i in self._files.values() if 'rate' in i)
     self.info.metadata['folder']['input_rates'] = {
         f'{r:g}': n for r, n in sorted(rates.items())}
-    if not report.split(split)['windows']:
-      s = report.split(split)
-      raise DataError(
-          f'time_series: no {split} window: none of its {len(files)} files '
-          f'gave one ({len(s["unreadable_files"])} unreadable, '
-          f'{len(s["empty_files"])} empty, {len(s["too_short_files"])} '
-          f'shorter than data.num_frames={c.num_frames} samples at '
-          f'{self._fps:g} Hz, {len(s["too_few_channels_files"])} with fewer '
-          f'than data.channels={c.channels}, '
-          f'{len(s["no_clean_window_files"])} without a gap-free window). '
-          'Fix or add files, lower data.num_frames or data.channels, raise '
-          'data.max_gap_s, or change data.split_seed / data.test_fraction.')
+
+  def _other_reasons(self, counts) -> str:
+    return (f', {len(counts["too_few_channels_files"])} with fewer than '
+            f'data.channels={self.builder_config.channels}, '
+            f'{len(counts["no_clean_window_files"])} without a gap-free '
+            'window')
 
   def _file_examples(self, split, rel) -> Iterator[tuple[str, dict]]:
     c = self.builder_config
     report, fps = self._report, self._fps
-    lists = {'unreadable': 'unreadable_files', 'empty': 'empty_files',
-             'too_few_channels': 'too_few_channels_files'}
     try:
       rec = read_recording(os.path.join(c.path, rel), c.sample_rate)
       series = to_rate(rec, c.channels, fps, c.max_gap_s)
     except Unusable as e:
-      report.add(split, lists[e.kind], f'{rel}: {e}')
-      self._files[rel] = {'split': split, 'status': e.kind, 'reason': str(e)}
+      self._unusable(split, rel, e)
       return
     for key, value in series.counts.items():
       report.add(split, key, value)
@@ -284,35 +207,13 @@ class Builder(array_record.ArrayRecordBuilder):
       info['rows_without_time'] = rec.rows_without_time
     self._files[rel] = info
     if n < c.num_frames:
-      report.add(split, 'too_short_files', (
-          f'{rel}: {n} samples at {fps:g} Hz ({n / fps:.2f} s), fewer than '
-          f'data.num_frames={c.num_frames}'))
-      info['status'] = 'too_short'
+      self._too_short(split, rel, info, n, n / fps)
       return
     if not kept:
       report.add(split, 'no_clean_window_files', rel)
       info['status'] = 'gaps'
       return
-    info['status'] = 'used'
-    target = self._targets.get(rel)
-    labelled = target is not None
-    last = folders.window_starts(n, c.num_frames, c.window_hop)[-1]
-    report.add(split, 'files')
-    report.add(split, 'windows', len(kept))
-    report.add(split, 'tail_frames_dropped', n - last - c.num_frames)
-    if labelled:
-      info['target'] = target
-      report.add(split, 'labelled_files')
-      report.add(split, 'labelled_windows', len(kept))
-    name = rel.replace(os.sep, '/')
-    for i, s in kept:
-      yield f'{name}/{i:05d}', {
-          'series': series.values[s:s + c.num_frames, None, None, :],
-          'target': np.float32(target if labelled else np.nan),
-          'labelled': labelled,
-          'file': name,
-          'start_s': np.float32(series.offset_s + s / fps),
-          'window_index': np.int32(i),
-          'fps': np.float32(fps),
-      }
-
+    yield from self._windows(
+        split, rel, info, n, kept,
+        lambda s: series.values[s:s + c.num_frames, None, None, :],
+        name=rel.replace(os.sep, '/'), offset_s=series.offset_s)

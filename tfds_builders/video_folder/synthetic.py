@@ -24,15 +24,12 @@ this OpenCV writes).
 
 from __future__ import annotations
 
-import csv
 import math
 import os
-import shutil
-import tempfile
 
 import numpy as np
 
-from tfds_builders import common
+from tfds_builders import folder_synthetic
 
 KINDS = ('rotate', 'swing', 'pulse', 'translate')
 # extension -> fourcc (all written and read back by this project's OpenCV).
@@ -42,7 +39,8 @@ RATES = (24.0, 25.0, 30.0, 30.0)  # 30 fps is the most common
 SIZES = ((64, 48), (64, 64), (80, 60), (48, 64))  # (width, height)
 FREQ_RANGE = (0.8, 3.0)
 CORRUPT = 'broken.mp4'
-TRUTH_FILE = 'truth.csv'
+TRUTH_FILE = folder_synthetic.TRUTH_FILE
+read_truth = folder_synthetic.read_truth  # file -> true frequency (Hz)
 _SHIFT = 4  # cv2 drawing: sub-pixel positions in 1/16 pixel
 _ONE = 1 << _SHIFT
 
@@ -155,49 +153,14 @@ def make_folder(root: str, seed: int = 0, num_files: int = 48,
                  len(t)))
   unlabelled = set(rng.choice(num_files, size=min(num_unlabelled, num_files),
                               replace=False).tolist())
-  with open(os.path.join(root, 'labels.csv'), 'w', newline='') as f:
-    w = csv.writer(f)
-    w.writerow(['file', 'target'])
-    for i, row in enumerate(rows):
-      w.writerow([row[0], '' if i in unlabelled else row[1]])
-  with open(os.path.join(root, CORRUPT), 'wb') as f:
-    f.write(rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
-  with open(os.path.join(root, TRUTH_FILE), 'w', newline='') as f:
-    w = csv.writer(f)
-    w.writerow(['file', 'target', 'motion', 'fps', 'size', 'fourcc',
-                'frames', 'labelled'])
-    for i, row in enumerate(rows):
-      w.writerow(list(row) + [int(i not in unlabelled)])
-  return {row[0]: row[1] for row in rows}
-
-
-def read_truth(root: str) -> dict[str, float]:
-  """``truth.csv`` of a synthetic folder: file -> true frequency (Hz)."""
-  with open(os.path.join(root, TRUTH_FILE), newline='') as f:
-    return {r['file']: float(r['target']) for r in csv.DictReader(f)}
+  corrupt = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+  return folder_synthetic.write_tables(
+      root, rows, unlabelled, ('file', 'target', 'motion', 'fps', 'size',
+                               'fourcc', 'frames'), (CORRUPT, corrupt))
 
 
 def ensure_folder(root: str, seed: int = 0) -> str:
-  """``root`` holding the synthetic folder: generated once (into a
-  temporary sibling, then renamed, so an interrupted run leaves nothing
-  half-written), kept when ``truth.csv`` is already there."""
-  if os.path.exists(os.path.join(root, TRUTH_FILE)):
-    return root
-  if os.path.isdir(root) and os.listdir(root):
-    raise common.DataError(
-        f'video_folder: data.synthetic would generate videos into {root}, '
-        f'but it holds other files (and no {TRUTH_FILE}). Choose an empty '
-        'or new --config.data.path, or set data.synthetic=False.')
-  parent = os.path.dirname(os.path.abspath(root))
-  os.makedirs(parent, exist_ok=True)
-  tmp = tempfile.mkdtemp(prefix='.video_folder_synthetic_', dir=parent)
-  try:
-    make_folder(tmp, seed=seed)
-    if os.path.isdir(root):
-      os.rmdir(root)  # empty (checked above)
-    os.replace(tmp, root)
-  except BaseException:
-    shutil.rmtree(tmp, ignore_errors=True)
-    raise
-  print(f'video_folder: generated the synthetic folder {root}', flush=True)
-  return root
+  """``root`` holding the synthetic folder, generated once
+  (:func:`tfds_builders.folder_synthetic.ensure_folder`)."""
+  return folder_synthetic.ensure_folder(root, make_folder, 'video_folder',
+                                        'videos', seed)

@@ -20,7 +20,8 @@ Nothing is dropped silently: unreadable, empty and too-short files, labels
 naming no file and unusable label rows are listed in the build report,
 printed per split and stored in ``info.metadata['build_report']`` (per-file
 facts in ``info.metadata['files']``). Memory: one video's frames (already
-downsized) at a time.
+downsized) at a time. The steps shared with ``time_series`` are in
+``tfds_builders.folder_builder``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from typing import Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
-from tfds_builders import array_record
 from tfds_builders import common
+from tfds_builders import folder_builder
 from tfds_builders import folders
 
 DataError = common.DataError
@@ -44,7 +45,7 @@ _CHUNK = 64  # output frames interpolated at once (float32 scratch)
 
 
 @dataclasses.dataclass(eq=False)
-class VideoFolderConfig(tfds.core.BuilderConfig):
+class VideoFolderConfig(folder_builder.FolderConfig, tfds.core.BuilderConfig):
   """What a build reads and how it cuts it.
 
   Attributes:
@@ -66,18 +67,7 @@ class VideoFolderConfig(tfds.core.BuilderConfig):
   split_seed: int = 0
 
   def __post_init__(self):
-    for key, low in (('size', 4), ('num_frames', 2), ('hop', 0)):
-      value = getattr(self, key)
-      if int(value) != value or value < low:
-        raise ValueError(f'video_folder: data.{key} must be an integer >= '
-                         f'{low}, got {value!r}.')
-    if not 0 <= self.test_fraction < 1:
-      raise ValueError(f'video_folder: data.test_fraction must be in [0, 1),'
-                       f' got {self.test_fraction!r}.')
-
-  @property
-  def window_hop(self) -> int:
-    return int(self.hop) or max(1, int(self.num_frames) // 2)
+    self.check('video_folder', (('size', 4), ('num_frames', 2), ('hop', 0)))
 
 
 # ---------------------------------------------------------------- reading
@@ -202,132 +192,47 @@ def resample_frames(times: np.ndarray, frames: np.ndarray, fps: float
 # ---------------------------------------------------------------- builder
 
 
-class Builder(array_record.ArrayRecordBuilder):
+class Builder(folder_builder.FolderBuilder):
   """DatasetBuilder for a folder of the user's videos."""
 
-  VERSION = tfds.core.Version('1.0.0')
-  RELEASE_NOTES = {'1.0.0': 'Initial release.'}
   BUILDER_CONFIGS = [VideoFolderConfig(
       name='default', description=(
           'Windows of 64 frames of 64x64 from the videos of data.path; '
           'make_builder (adapter.py) names each folder and option set.'))]
-  DEFAULT_BUILDER_CONFIG_NAME = 'default'
+  _DATASET = 'video_folder'
+  _RECORDINGS = _FOLDER_OF = 'videos'
+  _EXTENSIONS = EXTENSIONS
+  _CLIP = 'video'
+  _DESCRIPTION = (
+      'Windows of the videos of a folder: centre square, resized, '
+      'resampled to one frame rate; target from labels.csv (NaN when '
+      'the file is unlabelled).')
+  _NO_WINDOW_ADVICE = ('Fix or add videos, lower data.num_frames, or '
+                       'change data.split_seed / data.test_fraction.')
 
-  def _info(self) -> tfds.core.DatasetInfo:
+  def _features(self) -> tfds.features.FeaturesDict:
     c = self.builder_config
-    return tfds.core.DatasetInfo(
-        builder=self,
-        description=(
-            'Windows of the videos of a folder: centre square, resized, '
-            'resampled to one frame rate; target from labels.csv (NaN when '
-            'the file is unlabelled).'),
-        features=tfds.features.FeaturesDict({
-            'video': tfds.features.Tensor(
-                shape=(c.num_frames, c.size, c.size, 3), dtype=np.uint8,
-                encoding=_VIDEO_ENCODING,
-                doc='Frames at fps, centre square resized, RGB.'),
-            'target': tfds.features.Scalar(
-                dtype=np.float32, doc='The file\'s labels.csv target (in '
-                'data.target_unit); NaN when unlabelled.'),
-            'labelled': tfds.features.Scalar(
-                dtype=np.bool_, doc='Whether the file has a target.'),
-            'file': tfds.features.Text(doc='Path relative to the folder.'),
-            'start_s': tfds.features.Scalar(
-                dtype=np.float32, doc='Window start, seconds from the '
-                'file\'s first frame.'),
-            'window_index': tfds.features.Scalar(
-                dtype=np.int32, doc='Window number within the file.'),
-            'fps': tfds.features.Scalar(
-                dtype=np.float32, doc='Frame rate of the window.'),
-        }),
-        supervised_keys=('video', 'target'),
-        metadata=tfds.core.MetadataDict(),
-    )
+    video = tfds.features.Tensor(
+        shape=(c.num_frames, c.size, c.size, 3), dtype=np.uint8,
+        encoding=_VIDEO_ENCODING,
+        doc='Frames at fps, centre square resized, RGB.')
+    return folder_builder.features(self._CLIP, video, first='frame',
+                                   rate='Frame rate')
 
-  def needs_manual_dir(self) -> bool:
-    """The folder is ``config.path``, not a manual download."""
-    return False
-
-  def _split_generators(self, dl_manager):
-    del dl_manager
+  def _check_options(self, root: str) -> None:
     c = self.builder_config
-    root = c.path
-    if not root or not os.path.isdir(root):
-      raise DataError(
-          f'video_folder: data.path={root!r} is not a folder. Set '
-          '--config.data.path=DIR (a folder of videos) or use the '
-          ':synthetic variant.')
     if not c.fps > 0:
       raise DataError(
           f'video_folder: no frame rate to resample to: data.fps is '
           f'{c.fps!r} and no video header in {root} has one. Set '
           '--config.data.fps.')
-    files = folders.find_files(root, EXTENSIONS)
-    if not files:
-      raise DataError(
-          f'video_folder: no videos ({", ".join(EXTENSIONS)}) in {root} or '
-          'its sub-folders. Point --config.data.path at your videos or use '
-          'the :synthetic variant.')
-    targets, fixed, problems = folders.read_labels(root)
-    found = set(files)
-    split_of = folders.assign_splits(
-        files, c.test_fraction, c.split_seed,
-        {f: s for f, s in fixed.items() if f in found})
-    plan = {s: [f for f in files if split_of[f] == s]
-            for s in folders.SPLITS}
-    for split, items in plan.items():
-      if not items:
-        raise DataError(
-            f'video_folder: the {split} split would be empty: {len(files)} '
-            f'videos in {root}, data.test_fraction={c.test_fraction}, '
-            f'{len(fixed)} rows of {folders.LABELS_FILE} with a split. Add '
-            'files, set --config.data.test_fraction (e.g. 0.2) or change '
-            f'the split column of {folders.LABELS_FILE}.')
-    self._report = folders.build_report()
-    self._targets = targets
-    self._files = {}
-    # Folder-wide problems (labels.csv rows) are listed under train.
-    for name in sorted(set(targets) | set(fixed)):
-      if name not in found:
-        self._report.add('train', 'labels_without_file', name)
-    for text in problems:
-      self._report.add('train', 'label_problems', text)
-    self.info.metadata['folder'] = {
-        'path': root, 'videos_found': len(files),
-        'labelled_in_csv': sum(f in targets for f in files),
-        'fps': float(c.fps), 'hop': c.window_hop}
-    return {split: self._generate_examples(split, items)
-            for split, items in plan.items()}
-
-  def _generate_examples(self, split, files) -> Iterator[tuple[str, dict]]:
-    c = self.builder_config
-    report = self._report
-    report.split(split)
-    for rel in files:
-      yield from self._file_examples(split, rel)
-    report.print(self.name, split)
-    self.info.metadata['build_report'] = dict(report.splits)
-    self.info.metadata['files'] = dict(self._files)
-    if not report.split(split)['windows']:
-      s = report.split(split)
-      raise DataError(
-          f'video_folder: no {split} window: none of its {len(files)} files '
-          f'gave one ({len(s["unreadable_files"])} unreadable, '
-          f'{len(s["empty_files"])} empty, {len(s["too_short_files"])} '
-          f'shorter than data.num_frames={c.num_frames} frames at '
-          f'{c.fps:g} fps). Fix or add videos, lower data.num_frames, or '
-          'change data.split_seed / data.test_fraction.')
 
   def _file_examples(self, split, rel) -> Iterator[tuple[str, dict]]:
     c = self.builder_config
-    report = self._report
-    path = os.path.join(c.path, rel)
     try:
-      times, frames, rate = read_video(path, c.size)
+      times, frames, rate = read_video(os.path.join(c.path, rel), c.size)
     except Unusable as e:
-      key = 'empty_files' if e.kind == 'empty' else 'unreadable_files'
-      report.add(split, key, f'{rel}: {e}')
-      self._files[rel] = {'split': split, 'status': e.kind, 'reason': str(e)}
+      self._unusable(split, rel, e)
       return
     video = resample_frames(times, frames, c.fps)
     del frames
@@ -338,31 +243,8 @@ class Builder(array_record.ArrayRecordBuilder):
             'windows': len(starts)}
     self._files[rel] = info
     if not starts:
-      report.add(split, 'too_short_files', (
-          f'{rel}: {len(video)} frames at {c.fps:g} fps ({duration:.2f} s), '
-          f'fewer than data.num_frames={c.num_frames}'))
-      info['status'] = 'too_short'
+      self._too_short(split, rel, info, len(video), duration)
       return
-    info['status'] = 'used'
-    target = self._targets.get(rel)
-    labelled = target is not None
-    report.add(split, 'files')
-    report.add(split, 'windows', len(starts))
-    report.add(split, 'tail_frames_dropped',
-               len(video) - starts[-1] - c.num_frames)
-    if labelled:
-      info['target'] = target
-      report.add(split, 'labelled_files')
-      report.add(split, 'labelled_windows', len(starts))
-    for i, s in enumerate(starts):
-      yield f'{rel}/{i:05d}', {
-          'video': video[s:s + c.num_frames],
-          'target': np.float32(target if labelled else np.nan),
-          'labelled': labelled,
-          'file': rel,
-          'start_s': np.float32(s / c.fps),
-          'window_index': np.int32(i),
-          'fps': np.float32(c.fps),
-      }
-
-
+    yield from self._windows(split, rel, info, len(video),
+                             list(enumerate(starts)),
+                             lambda s: video[s:s + c.num_frames])
