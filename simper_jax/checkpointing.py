@@ -11,8 +11,28 @@ from __future__ import annotations
 import os
 import grain
 import jax
+import jax.numpy as jnp
 import orbax.checkpoint as ocp
 from flax import nnx
+
+
+def all_finite(tree) -> bool:
+  """Whether every floating-point leaf of ``tree`` is finite everywhere."""
+  leaves = [x for x in jax.tree.leaves(tree)
+            if hasattr(x, 'dtype') and jnp.issubdtype(x.dtype, jnp.floating)]
+  if not leaves:
+    return True
+  return bool(_all_finite(leaves))
+
+
+@jax.jit
+def _all_finite(leaves):
+  return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+def _first_line(error: BaseException, limit: int = 240) -> str:
+  text = (str(error).strip().splitlines() or [type(error).__name__])[0]
+  return text if len(text) <= limit else text[:limit] + ' ...'
 
 
 class Checkpointer:
@@ -35,6 +55,52 @@ class Checkpointer:
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
+
+  def steps(self) -> list[int]:
+    """The saved steps, newest first."""
+    return sorted(self._manager.all_steps(), reverse=True)
+
+  def restore_intact(self, state: nnx.State,
+                     data_iter: grain.DataLoaderIterator,
+                     log=print) -> tuple[int, nnx.State]:
+    """Restores the newest checkpoint that reads back whole and finite.
+
+    A checkpoint whose files are damaged or missing, or whose arrays hold a
+    NaN or infinity, is skipped with one line (``log``); the previous one is
+    tried. Orbax verifies the structure, shapes and dtypes against
+    ``state`` as it reads.
+
+    Returns:
+      ``(step, state)``.
+
+    Raises:
+      ValueError: no checkpoint could be restored (one line: the steps
+        tried and why).
+    """
+    tried = []
+    for step in self.steps():
+      try:
+        state = self.restore(step, state, data_iter)
+      except RuntimeError as e:
+        tried.append(f'{step}: {_first_line(e.__cause__ or e)}')
+        log(f'Checkpoint {step} in {self.directory} cannot be restored '
+            f'({tried[-1]}); trying the one before.')
+        continue
+      if not all_finite(state):
+        tried.append(f'{step}: holds non-finite values')
+        log(f'Checkpoint {step} in {self.directory} holds non-finite '
+            'values; trying the one before.')
+        continue
+      for bad in self.steps():
+        if bad > step:  # damaged: a resumed run saves these steps anew
+          log(f'Removing the damaged checkpoint {bad}.')
+          self._manager.delete(bad)
+      return step, state
+    raise ValueError(
+        f'no checkpoint in {self.directory} can be restored (tried '
+        f'{"; ".join(tried)}). If the config changed since they were '
+        'written (model, sizes, optimizer), use a new --workdir; otherwise '
+        'delete the damaged checkpoints.')
 
   def save(self, step: int, state: nnx.State,
            data_iter: grain.DataLoaderIterator) -> None:

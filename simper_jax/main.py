@@ -66,7 +66,9 @@ def main(argv):
   config = _CONFIG.value
   try:
     results = train.train_and_evaluate(config, _WORKDIR.value)
-  except (ValueError, FileNotFoundError, FloatingPointError) as e:
+  except (ValueError, FloatingPointError, OSError) as e:
+    # OSError: FileNotFoundError, PermissionError (e.g. a data folder that
+    # cannot be written), each already naming its path.
     sys.exit(f'error: {e}')
   if jax.process_index() == 0:
     columns = [('untrained' if config.eval.init_only else 'trained',
@@ -75,7 +77,7 @@ def main(argv):
       columns.append(('untrained', results['eval_init']))
     print(report.format_table(columns, tasks.get(config.data.target_unit),
                               config.data.eval_splits[-1]))
-    out = os.path.join(os.path.abspath(_WORKDIR.value), 'eval')
+    out = results['eval_dir']
     print(f'metrics: {os.path.join(out, "metrics.json")}')
     print(f'figure:  {os.path.join(out, "figure.png")}')
 

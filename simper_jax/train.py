@@ -16,7 +16,6 @@ would.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any, Callable, NamedTuple
@@ -119,15 +118,22 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
   return StepFns(graphdef=graphdef, step=step)
 
 
+_NON_FINITE_ADVICE = (
+    'Nothing of this step was saved; the last checkpoint is intact. Common '
+    'causes: a learning rate too high for this model (optim.learning_rate), '
+    'NaN or infinite values in the input data, or float16 overflow '
+    '(model.dtype).')
+
+
 def check_finite(metrics: dict[str, Any], step: int) -> None:
-  """Raises ``FloatingPointError`` naming the step if a metric is not finite."""
+  """Raises ``FloatingPointError`` if a metric of ``step`` (1-based, as in
+  ``metrics.jsonl``) is not finite."""
   bad = {k: float(v) for k, v in metrics.items()
          if not bool(jnp.all(jnp.isfinite(v)))}
   if bad:
     raise FloatingPointError(
-        f'non-finite training metrics at step {step}: {bad}. Lower the '
-        'learning rate, check the input data for NaNs, or raise the feature '
-        'temperature.')
+        f'non-finite training metrics at step {step}: {bad}. '
+        + _NON_FINITE_ADVICE)
 
 
 # --- train_and_evaluate: the whole run, as orchestration of named helpers.
@@ -196,6 +202,21 @@ def num_train_steps(config: ml_collections.ConfigDict,
   return steps_per_epoch, int(round(config.num_epochs * steps_per_epoch))
 
 
+def _check_workdir(workdir: str) -> None:
+  """A clear error before any work when the workdir cannot be written."""
+  if os.path.exists(workdir) and not os.path.isdir(workdir):
+    raise ValueError(f'--workdir={workdir} is a file, not a folder; choose '
+                     'another --workdir.')
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise ValueError(f'cannot create --workdir={workdir}: '
+                     f'{e.strerror or e}.') from e
+  if not os.access(workdir, os.W_OK):
+    raise ValueError(f'cannot write to --workdir={workdir} (permission '
+                     'denied); choose a folder you can write to.')
+
+
 def _format_eta(seconds: float) -> str:
   seconds = int(max(0, seconds))
   return f'{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}'
@@ -246,7 +267,7 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
     if done % config.log_every_steps == 0 or done == total:
       fetched = jax.device_get(pending)
       for s, m in fetched:
-        check_finite(m, s)
+        check_finite(m, s + 1)
       pending = []
       rows = {k: float(np.mean([m[k] for _, m in fetched]))
               for k in fetched[0][1]}
@@ -261,32 +282,14 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
            f'{rate:.2f} steps/s  ETA {eta}')
     if done % config.checkpoint_every_steps == 0 or done == total:
       for s, m in jax.device_get(pending):  # never save an unchecked state
-        check_finite(m, s)
+        check_finite(m, s + 1)
+      # The metrics come from before the update: check what is saved.
+      if not checkpointing.all_finite(state):
+        raise FloatingPointError(
+            f'the train state holds non-finite values after step {done}. '
+            + _NON_FINITE_ADVICE)
       ckpt.save(done, state, data_iter)
   return state
-
-
-def _note_config_changes(path: str, config) -> None:
-  """Says which fields differ from the config a workdir was started with
-  (a resumed run then continues under the new values)."""
-  if not os.path.exists(path):
-    return
-  with open(path) as f:
-    old = _flatten(json.load(f))
-  new = _flatten(writers.jsonable(config.to_dict()))
-  changed = sorted(k for k in old.keys() | new.keys()
-                   if old.get(k) != new.get(k))
-  if changed:
-    _log('Note: the config differs from the one in '
-         f'{path}: ' + ', '.join(f'{k}: {old.get(k)!r} -> {new.get(k)!r}'
-                                 for k in changed))
-
-
-def _flatten(tree, prefix: str = '') -> dict[str, Any]:
-  if isinstance(tree, dict):
-    return {k: v for key, sub in tree.items()
-            for k, v in _flatten(sub, f'{prefix}{key}.').items()}
-  return {prefix[:-1]: tree}
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict,
@@ -313,6 +316,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   """
   workdir = os.path.abspath(os.path.expanduser(workdir))
   is_main = jax.process_index() == 0
+  _check_workdir(workdir)
   config = datasets.resolved(config)
   mesh = partitioning.make_mesh()
   method = methods.get(config.method.name)
@@ -332,7 +336,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                                 total_steps=total)
   graphdef, state = _init(config, method_cfg, mesh, tx, clip_shape[-1])
   if is_main:
-    _note_config_changes(os.path.join(workdir, 'config.json'), config)
+    writers.note_config_changes(os.path.join(workdir, 'config.json'), config)
   ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'),
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
@@ -342,15 +346,17 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   data_iter = iter(loader)
   start = 0
   if total and ckpt.latest_step() is not None:
-    start = ckpt.latest_step()
-    if start > total:
+    if ckpt.latest_step() > total:
       raise ValueError(
-          f'{ckpt.directory} holds a checkpoint at step {start}, past this '
-          f'run\'s {total} steps; raise num_train_steps or use a new '
-          '--workdir.')
+          f'{ckpt.directory} holds a checkpoint at step '
+          f'{ckpt.latest_step()}, past this run\'s {total} steps; raise '
+          'num_train_steps or use a new --workdir.')
+    start, state = ckpt.restore_intact(state, data_iter, log=_log)
     _log(f'Resuming from checkpoint {start} in {ckpt.directory}')
-    state = ckpt.restore(start, state, data_iter)
-  if is_main:
+  # An init_only evaluation beside a trained run must not replace the
+  # run's config or evaluation: it goes to eval_init/ there.
+  beside_a_run = bool(config.eval.init_only and ckpt.latest_step())
+  if is_main and not beside_a_run:
     writers.write_json(os.path.join(workdir, 'config.json'),
                        config.to_dict())
   dropped = input_pipeline.dropped_per_epoch(len(train_source))
@@ -375,8 +381,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
       ckpt.wait()
   ckpt.close()
   model = method.encoder_of(merge_state(graphdef, state)[0])
-  result = {'eval': evaluator.evaluate(model, config, builder, mesh,
-                                      os.path.join(workdir, 'eval'),
+  out = 'eval_init' if beside_a_run else 'eval'
+  result = {'eval_dir': os.path.join(workdir, out),
+            'eval': evaluator.evaluate(model, config, builder, mesh,
+                                      os.path.join(workdir, out),
                                       label='untrained' if config.eval
                                       .init_only else f'step {total}')}
   if config.eval.compare_init and not config.eval.init_only:

@@ -87,3 +87,26 @@ class MetricWriter:
       self._jsonl.close()
       self._tb.close()
       self._jsonl = self._tb = None
+
+
+def note_config_changes(path: str, config) -> None:
+  """Says which fields differ from the config a workdir was started with
+  (a resumed run then continues under the new values)."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = _flatten(json.load(f))
+  new = _flatten(jsonable(config.to_dict()))
+  changed = sorted(k for k in old.keys() | new.keys()
+                   if old.get(k) != new.get(k))
+  if changed:
+    log('Note: the config differs from the one in '
+         f'{path}: ' + ', '.join(f'{k}: {old.get(k)!r} -> {new.get(k)!r}'
+                                 for k in changed))
+
+
+def _flatten(tree, prefix: str = '') -> dict[str, Any]:
+  if isinstance(tree, dict):
+    return {k: v for key, sub in tree.items()
+            for k, v in _flatten(sub, f'{prefix}{key}.').items()}
+  return {prefix[:-1]: tree}

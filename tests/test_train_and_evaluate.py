@@ -145,9 +145,74 @@ def test_evaluation_outputs(data_dir, tmp_path):
 def test_non_finite_loss_stops_with_a_clear_error(data_dir, tmp_path):
   # Logits sim / 1e-38 overflow float32: the loss becomes NaN at step 0.
   config = _smoke(data_dir, **{'method.feature_temperature': 1e-38})
-  with pytest.raises(FloatingPointError, match='non-finite .* step 0'):
+  # Steps are 1-based, as in metrics.jsonl; the advice names the causes.
+  with pytest.raises(FloatingPointError, match='non-finite training metrics '
+                     'at step 1: .*Nothing of this step was saved.*learning '
+                     'rate.*NaN or infinite values in the input'):
     train.train_and_evaluate(config, str(tmp_path / 'nan'))
   assert not glob.glob(str(tmp_path / 'nan' / 'checkpoints' / '[0-9]*'))
+
+
+def test_a_non_finite_state_is_never_saved(data_dir, tmp_path):
+  # The loss of step 1 is computed before the update and is finite; the
+  # update at learning rate 1e39 makes the parameters infinite.
+  config = _smoke(data_dir, **{'optim.learning_rate': 1e39,
+                               'num_train_steps': 1, 'optim.grad_clip_norm':
+                               0.0})
+  with pytest.raises(FloatingPointError,
+                     match='train state holds non-finite values after step '
+                     '1'):
+    train.train_and_evaluate(config, str(tmp_path / 'inf'))
+  assert not glob.glob(str(tmp_path / 'inf' / 'checkpoints' / '[0-9]*'))
+
+
+def test_a_damaged_latest_checkpoint_falls_back_to_the_intact_one(
+    data_dir, tmp_path, capsys):
+  workdir = str(tmp_path / 'damaged')
+  train.train_and_evaluate(_smoke(data_dir, num_train_steps=4,
+                                  checkpoint_every_steps=2), workdir)
+  # Steps 2 and 4 saved; truncate every array file of step 4.
+  ckpts = os.path.join(workdir, 'checkpoints')
+  assert {'2', '4'} <= set(os.listdir(ckpts))
+  for path in glob.glob(os.path.join(ckpts, '4', 'state', '**', '*'),
+                        recursive=True):
+    if os.path.isfile(path) and os.path.getsize(path) > 64:
+      with open(path, 'r+b') as f:
+        f.truncate(16)
+  capsys.readouterr()
+  res = train.train_and_evaluate(_smoke(data_dir, num_train_steps=6,
+                                        checkpoint_every_steps=2), workdir)
+  out = capsys.readouterr().out
+  assert 'Checkpoint 4 in' in out and 'cannot be restored' in out
+  assert 'Removing the damaged checkpoint 4.' in out
+  assert 'Resuming from checkpoint 2 in' in out
+  assert 'test' in res['eval']
+  assert '6' in os.listdir(ckpts)
+
+
+def test_init_only_beside_a_trained_run_keeps_its_evaluation(data_dir,
+                                                             tmp_path):
+  workdir = str(tmp_path / 'run')
+  train.train_and_evaluate(_smoke(data_dir), workdir)
+  before = {f: open(os.path.join(workdir, f), 'rb').read()
+            for f in ('config.json', 'eval/metrics.json',
+                      'eval/features.npz')}
+  res = train.train_and_evaluate(_smoke(data_dir, **{'eval.init_only':
+                                                     True}), workdir)
+  assert res['eval_dir'] == os.path.join(workdir, 'eval_init')
+  with open(os.path.join(workdir, 'eval_init', 'metrics.json')) as f:
+    assert json.load(f)['model'] == 'untrained'
+  for name, content in before.items():
+    with open(os.path.join(workdir, name), 'rb') as f:
+      assert f.read() == content, name
+
+
+def test_a_workdir_that_is_a_file_is_refused_before_any_work(data_dir,
+                                                             tmp_path):
+  path = tmp_path / 'file'
+  path.write_text('not a folder')
+  with pytest.raises(ValueError, match='is a file, not a folder'):
+    train.train_and_evaluate(_smoke(data_dir), str(path))
 
 
 def test_impossible_config_is_refused(data_dir, tmp_path):
