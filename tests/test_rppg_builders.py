@@ -142,26 +142,258 @@ def test_pulsing_face_label_and_video_both_give_the_rate(name, hr,
   assert abs(_hr_of_video(ex['video'], float(ex['fps'])) - hr) < 1.0
 
 
-def test_scamps_reads_matlab_axis_order(tmp_path):
-  # An asymmetric frame: a bright pixel block at the top-left, and a colour
-  # per channel; MATLAB [H, W, 3, T] is stored as HDF5 [T, 3, W, H].
-  frames = np.zeros((12, 20, 20, 3), np.uint8)
+@pytest.mark.parametrize('layout,hdf5_shape', [
+    ('matlab_thw3', (3, 24, 20, 12)),  # as distributed: MATLAB [T, H, W, 3]
+    ('old', (12, 3, 24, 20)),          # MATLAB [H, W, 3, T]
+])
+def test_scamps_reads_matlab_axis_order(layout, hdf5_shape, tmp_path):
+  # An asymmetric frame (H 20 != W 24): a bright pixel block at the
+  # top-left, and a colour per channel. rPPG-Toolbox reads Xsub with mat73
+  # as [T, H, W, 3]; HDF5 reverses MATLAB's axes, so h5py sees [3, W, H, T].
+  frames = np.zeros((12, 20, 24, 3), np.uint8)
   frames[:, 2:6, 1:4, 0] = 255
   frames[:, 10:12, 15:19, 2] = 128
   frames += np.arange(12, dtype=np.uint8)[:, None, None, None]
   raw = tmp_path / 'raw'
   raw.mkdir()
   rppg_synthetic.write_scamps_mat(str(raw / 'P000001.mat'), frames,
-                                  rppg_synthetic.ppg(np.arange(12) / 30, 80))
+                                  rppg_synthetic.ppg(np.arange(12) / 30, 80),
+                                  layout=layout)
   import h5py  # pylint: disable=g-import-not-at-top
   with h5py.File(raw / 'P000001.mat', 'r') as f:
-    assert f['Xsub'].shape == (12, 3, 20, 20)
+    assert f['Xsub'].shape == hdf5_shape
   with open(raw / 'P000001.mat', 'rb') as f:
     assert f.read(10) == b'MATLAB 7.3'
   builder = _build('scamps', tmp_path / 'tfds', raw, image_size=20,
                    chunk_length=12, face_crop=False)
   (ex,) = _examples(builder, 'train')
-  np.testing.assert_array_equal(ex['video'], frames)
+  import cv2  # pylint: disable=g-import-not-at-top
+  want = np.stack([cv2.resize(f, (20, 20), interpolation=cv2.INTER_AREA)
+                   for f in frames])
+  np.testing.assert_array_equal(ex['video'], want)
+
+
+def test_scamps_dummy_data_has_the_distributed_layout():
+  import h5py  # pylint: disable=g-import-not-at-top
+  with h5py.File(os.path.join(_dummy('scamps'), 'P000001.mat'), 'r') as f:
+    assert f['Xsub'].shape == (3, 40, 32, 48)  # [3, W, H, T]
+    assert f['d_ppg'].shape == (1, 48)
+
+
+def test_scamps_reads_frames_in_blocks_along_time(tmp_path):
+  from tfds_builders import scamps  # pylint: disable=g-import-not-at-top
+  t = np.arange(150) / 30.0  # more than two blocks of 64
+  frames = rppg_synthetic.face_frames(t, 80, height=16, width=20, noise=0)
+  path = str(tmp_path / 'P000001.mat')
+  rppg_synthetic.write_scamps_mat(path, frames, rppg_synthetic.ppg(t, 80))
+  stream, ppg, n = scamps.read_mat(path)
+  assert n == 150 and ppg.shape == (150,)
+  np.testing.assert_array_equal(np.stack(list(stream)), frames)
+
+
+def test_scamps_axes_found_from_the_ppg_length_or_a_clear_error():
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  from tfds_builders.scamps import scamps_dataset_builder as sb  # pylint: disable=g-import-not-at-top
+  assert sb.xsub_axes((3, 240, 240, 600), 600, 'P.mat') == (0, 3)
+  assert sb.xsub_axes((600, 3, 240, 240), 600, 'P.mat') == (1, 0)
+  # A frame side as long as the video: the known layouts decide.
+  assert sb.xsub_axes((3, 240, 240, 240), 240, 'P.mat') == (0, 3)
+  assert sb.xsub_axes((240, 3, 240, 240), 240, 'P.mat') == (1, 0)
+  # Any other place of the time and colour axes, when only one fits.
+  assert sb.xsub_axes((600, 240, 3, 240), 600, 'P.mat') == (2, 0)
+  # Time is MATLAB's first or last axis: a frame side of d_ppg's length
+  # elsewhere is no time axis.
+  with pytest.raises(common.DataError, match='no first or last axis'):
+    sb.xsub_axes((3, 600, 240, 240), 600, 'P.mat')
+  with pytest.raises(common.DataError,
+                     match=r"P\.mat: Xsub .* \(3, 3, 3, 3\) .* ambiguous"):
+    sb.xsub_axes((3, 3, 3, 3), 3, 'P.mat')
+  with pytest.raises(common.DataError,
+                     match=r'P\.mat: Xsub .* no first or last axis as long as d_ppg '
+                     r'\(599 samples'):
+    sb.xsub_axes((3, 240, 240, 600), 599, 'P.mat')
+  with pytest.raises(common.DataError, match=r'P\.mat: .*3 axes'):
+    sb.xsub_axes((3, 240, 600), 600, 'P.mat')
+
+
+def _leftovers(data_dir, name):
+  root = data_dir / name
+  return [os.path.join(d, f) for d, _, fs in os.walk(root)
+          for f in fs] if root.exists() else []
+
+
+def test_scamps_ppg_not_matching_the_frames_names_the_file(tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  raw.mkdir()
+  t = np.arange(24) / 30.0
+  rppg_synthetic.write_scamps_mat(
+      str(raw / 'P000001.mat'),
+      rppg_synthetic.face_frames(t, 80, height=16, width=20, noise=0),
+      rppg_synthetic.ppg(t[:20], 80))
+  with pytest.raises(common.DataError) as e:
+    _build('scamps', tmp_path / 'tfds', raw, image_size=8, chunk_length=10)
+  msg = str(e.value)
+  assert str(raw / 'P000001.mat') in msg
+  assert 'no first or last axis as long as d_ppg (20 samples' in msg
+  assert 'HDF5 [3, W, H, T]' in msg
+  assert not _leftovers(tmp_path / 'tfds', 'scamps')
+
+
+def test_scamps_without_xsub_names_the_file_and_the_variables(tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  import h5py  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  raw.mkdir()
+  with h5py.File(raw / 'P000001.mat', 'w', userblock_size=512) as f:
+    f['d_ppg'] = np.zeros((1, 24))
+    f['Xsub_old'] = np.zeros((3, 4, 4, 24))
+  with pytest.raises(common.DataError) as e:
+    _build('scamps', tmp_path / 'tfds', raw, image_size=8, chunk_length=10)
+  msg = str(e.value)
+  assert msg.startswith(f"{raw / 'P000001.mat'}: no variable 'Xsub'")
+  assert "['Xsub_old', 'd_ppg']" in msg
+  assert 'Invalid' not in msg
+  assert not _leftovers(tmp_path / 'tfds', 'scamps')
+
+
+def _ubfc_lines(path, order):
+  t = np.arange(40) / 30.0
+  lines = {'ppg': rppg_synthetic.ppg(t, 80), 'hr': np.full(40, 72.0),
+           'time': t}
+  with open(path, 'w') as f:
+    for key in order:
+      f.write(' '.join(f'{v:.7e}' for v in lines[key]) + '\n')
+  return lines['ppg']
+
+
+@pytest.mark.parametrize('order', [
+    ('ppg', 'hr', 'time'), ('time', 'ppg', 'hr'), ('time', 'hr', 'ppg'),
+    ('hr', 'time', 'ppg'), ('hr', 'ppg', 'time'), ('ppg', 'time'),
+    ('ppg',)])
+def test_ubfc_finds_the_ppg_line_wherever_it_is(order, tmp_path):
+  from tfds_builders import ubfc_rppg  # pylint: disable=g-import-not-at-top
+  path = tmp_path / 'ground_truth.txt'
+  want = _ubfc_lines(path, order)
+  np.testing.assert_allclose(ubfc_rppg.read_ground_truth(str(path)), want,
+                             rtol=1e-6)
+
+
+@pytest.mark.parametrize('order', [('time', 'hr'), ('time',),
+                                   ('hr', 'ppg', 'ppg')])
+def test_ubfc_ground_truth_without_one_ppg_line_names_the_file(order,
+                                                               tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  from tfds_builders import ubfc_rppg  # pylint: disable=g-import-not-at-top
+  path = tmp_path / 'ground_truth.txt'
+  _ubfc_lines(path, order)
+  with pytest.raises(common.DataError) as e:
+    ubfc_rppg.read_ground_truth(str(path))
+  msg = str(e.value)
+  assert msg.startswith(f'{path}: cannot tell which line is the PPG')
+  assert 'line 1: 40 values, ' + {'time': 'time stamps', 'hr': 'heart rate'
+                                  }[order[0]] in msg
+
+
+def test_ubfc_time_stamps_first_gives_the_true_heart_rate(tmp_path):
+  raw = tmp_path / 'raw'
+  hr = 70.3125
+  t = np.arange(_LONG) / 30.0
+  rppg_synthetic.write_ubfc_subject(
+      str(raw / 'subject5'),
+      rppg_synthetic.face_frames(t, hr, height=16, width=20, noise=0),
+      rppg_synthetic.ppg(t, hr), 30.0)
+  gt = raw / 'subject5' / 'ground_truth.txt'
+  ppg, hr_line, stamps = gt.read_text().splitlines()
+  gt.write_text('\n'.join([stamps, hr_line, ppg]) + '\n')
+  builder = _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+                   chunk_length=_LONG, face_crop=False)
+  (ex,) = _examples(builder, 'train')
+  assert abs(float(ex['heart_rate']) - hr) < 1.0
+
+
+def _ubfc_subject(folder, n=24):
+  t = np.arange(n) / 30.0
+  rppg_synthetic.write_ubfc_subject(
+      str(folder), rppg_synthetic.face_frames(t, 80, height=16, width=20,
+                                              noise=0),
+      rppg_synthetic.ppg(t, 80), 30.0)
+
+
+def test_ubfc_subject_folders_any_case_and_others_reported(tmp_path, capsys):
+  raw = tmp_path / 'raw'
+  _ubfc_subject(raw / 'Subject3')
+  _ubfc_subject(raw / 'SUBJECT40')
+  _ubfc_subject(raw / 's5')
+  (raw / 'notes').mkdir()  # no vid.avi: not a recording
+  builder = _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+                   chunk_length=12, face_crop=False)
+  def ids(split):
+    return {bytes(e['video_id']).decode() if not isinstance(
+        e['video_id'], str) else e['video_id']
+            for e in _examples(builder, split)}
+  assert ids('train') == {'subject3'} and ids('test') == {'subject40'}
+  report = builder.info.metadata['build_report']
+  for split in ('train', 'test'):
+    assert report[split]['notes'] == [
+        "not used, folders with a vid.avi not named subject<N>: ['s5']"]
+  out = capsys.readouterr().out
+  assert "not named subject<N> and are not used: ['s5']" in out
+
+
+def test_ubfc_only_misnamed_folders_is_an_error_naming_them(tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  _ubfc_subject(raw / 'subj1')
+  _ubfc_subject(raw / 'p2')
+  with pytest.raises(common.DataError,
+                     match=r"no folder in .* is named subject<N>; these hold "
+                     r"a vid\.avi: \['p2', 'subj1'\]\. Rename"):
+    _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+           chunk_length=12)
+  assert not _leftovers(tmp_path / 'tfds', 'ubfc_rppg')
+
+
+def test_ubfc_same_subject_twice_is_an_error(tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  _ubfc_subject(raw / 'subject3')
+  _ubfc_subject(raw / 'Subject3')
+  with pytest.raises(common.DataError, match=r'are both subject 3; keep one'):
+    _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+           chunk_length=12)
+
+
+def test_ubfc_truncated_video_is_blamed_not_the_ground_truth(tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  _ubfc_subject(raw / 'subject1', n=60)
+  avi = raw / 'subject1' / 'vid.avi'
+  data = avi.read_bytes()
+  avi.write_bytes(data[:len(data) // 2])
+  with pytest.raises(common.DataError) as e:
+    _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+           chunk_length=12, face_crop=False)
+  msg = str(e.value)
+  assert msg.startswith(f'{avi}: only ')
+  assert 'of the 60 its header declares' in msg
+  assert 'truncated or corrupt; re-download' in msg
+  assert not _leftovers(tmp_path / 'tfds', 'ubfc_rppg')
+
+
+def test_ubfc_short_ground_truth_is_blamed_on_it(tmp_path):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  _ubfc_subject(raw / 'subject1', n=60)
+  gt = raw / 'subject1' / 'ground_truth.txt'
+  gt.write_text('\n'.join(' '.join(line.split()[:30])
+                          for line in gt.read_text().splitlines()) + '\n')
+  with pytest.raises(common.DataError) as e:
+    _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+           chunk_length=12, face_crop=False)
+  msg = str(e.value)
+  assert msg.startswith(f'{gt}: 30 PPG samples for 60 frames')
+  assert 'vid.avi is complete (60 frames in its header)' in msg
 
 
 def test_pure_aligns_the_ppg_by_time_stamp():
@@ -301,3 +533,96 @@ def test_config_rejects_bad_values():
     rppg_common.RppgConfig(name='x', chunk_length=5)
   with pytest.raises(ValueError, match='hr_band'):
     rppg_common.RppgConfig(name='x', hr_band=(2.0, 1.0))
+
+
+# ------------------------------------------------- PURE gaps (issue 13)
+
+_PURE_START = 1_400_000_000_000_000_000
+
+
+def _pure_times(n, rate):
+  return _PURE_START + np.round(np.arange(n) / rate * 1e9).astype(np.int64)
+
+
+def test_pure_missing_frames_split_the_recording_and_keep_the_rate(
+    tmp_path, capsys):
+  # 400 frames at 30 fps with PNGs 150..249 missing (a 3.37 s jump): the
+  # frame rate is 30 (the median interval, not 299 / 13.3 s = 22.5), the
+  # recording is cut at the gap and no chunk spans it.
+  from tfds_builders import pure  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  frame_ts = _pure_times(400, 30.0)
+  keep = np.r_[0:150, 250:400]
+  ppg_ts = _PURE_START - 500_000_000 + np.round(
+      np.arange(60 * 15) / 60.0 * 1e9).astype(np.int64)
+  hr = 80.0
+  frames = rppg_synthetic.face_frames((frame_ts[keep] - _PURE_START) * 1e-9,
+                                      hr, height=32, width=40, noise=0)
+  wave = 128 + 40 * rppg_synthetic.ppg((ppg_ts - _PURE_START) * 1e-9, hr)
+  rppg_synthetic.write_pure_recording(str(raw), '03-01', frames,
+                                      frame_ts[keep], ppg_ts, wave)
+  builder = _build('pure', tmp_path / 'tfds', raw, image_size=8,
+                   chunk_length=60)
+  examples = sorted(_examples(builder, 'train'),
+                    key=lambda e: int(e['chunk_index']))
+  # Segments of 150 frames each: 2 chunks of 60 + 30 left, twice.
+  assert [int(e['chunk_index']) for e in examples] == [0, 1, 2, 3]
+  for e in examples:
+    assert float(e['fps']) == pytest.approx(30.0, abs=1e-4)
+  # The third chunk starts right after the gap (kept frame 150 = PNG 250).
+  t = frame_ts[keep][150:210]
+  stored = np.round(wave)  # the JSON holds integer waveform values
+  want = np.interp((t - ppg_ts[0]) * 1.0, (ppg_ts - ppg_ts[0]) * 1.0, stored)
+  np.testing.assert_allclose(examples[2]['ppg'], want, rtol=1e-6)
+  report = builder.info.metadata['build_report']['train']
+  # (video, s from the first PNG, gap s, frames missing)
+  assert [tuple(g) for g in report['frame_gaps']] == [
+      ('03-01', 4.967, 3.367, 100)]
+  assert report['chunks'] == 4 and report['tail_frames_dropped'] == 60
+  assert report['ppg_holes'] == [] and report['chunks_in_ppg_holes'] == 0
+  out = capsys.readouterr().out
+  assert ("1 frame gaps (recording cut there, no chunk spans one) "
+          "[('03-01', 4.967, 3.367, 100)]") in out
+
+
+def test_pure_ppg_hole_is_reported_and_its_chunk_not_labelled(tmp_path,
+                                                              capsys):
+  # The oximeter (60 Hz) drops out from 2.0 s to 3.0 s: the interpolation
+  # would bridge it; the chunk with frames in the hole is skipped.
+  raw = tmp_path / 'raw'
+  frame_ts = _pure_times(180, 30.0)  # 6 s: chunks [0,2) [2,4) [4,6) s
+  k = np.arange(-30, 60 * 6 + 30)
+  k = k[(k < 120) | (k >= 180)]  # samples 2.0 .. 2.983 s missing
+  ppg_ts = _PURE_START + np.round(k / 60.0 * 1e9).astype(np.int64)
+  hr = 90.0
+  frames = rppg_synthetic.face_frames((frame_ts - _PURE_START) * 1e-9, hr,
+                                      height=32, width=40, noise=0)
+  wave = 128 + 40 * rppg_synthetic.ppg((ppg_ts - _PURE_START) * 1e-9, hr)
+  rppg_synthetic.write_pure_recording(str(raw), '03-02', frames, frame_ts,
+                                      ppg_ts, wave)
+  builder = _build('pure', tmp_path / 'tfds', raw, image_size=8,
+                   chunk_length=60)
+  examples = _examples(builder, 'train')
+  assert sorted(int(e['chunk_index']) for e in examples) == [0, 2]
+  report = builder.info.metadata['build_report']['train']
+  # (video, s from the first PNG, hole length s): 119/60 s .. 3.0 s.
+  assert [tuple(h) for h in report['ppg_holes']] == [('03-02', 1.983, 1.017)]
+  assert report['chunks_in_ppg_holes'] == 1 and report['chunks'] == 2
+  assert report['frame_gaps'] == []
+  out = capsys.readouterr().out
+  assert ("1 PPG holes [('03-02', 1.983, 1.017)]; 1 chunks with frames in "
+          'a PPG hole not labelled (skipped)') in out
+
+
+def test_pure_frame_segments_and_ppg_holes_units():
+  from tfds_builders import pure  # pylint: disable=g-import-not-at-top
+  ts = np.array([0, 10, 20, 30, 46, 55, 100], np.int64)  # median 10
+  fps, segments, gaps = pure.frame_segments(ts)
+  assert fps == pytest.approx(1e8)
+  assert segments == [(0, 4), (4, 6), (6, 7)] and gaps.tolist() == [3, 5]
+  # 15 = exactly 1.5x the median is not a gap.
+  assert pure.frame_segments(np.array([0, 10, 25, 35]))[1] == [(0, 4)]
+  assert pure.ppg_holes(ts).tolist() == [3, 5]
+  assert pure.in_holes(np.array([30, 31, 45, 46, 60]), ts,
+                       np.array([3, 5])).tolist() == [
+                           False, True, True, False, True]

@@ -6,8 +6,9 @@ dark background, whose skin colour is modulated by a pulse at a known heart
 rate, plus the matching PPG waveform, written as
 
 - SCAMPS: a MATLAB v7.3 file (HDF5 with MATLAB's 512-byte header), ``Xsub``
-  float in [0, 1] stored as MATLAB [H, W, 3, T] (HDF5 [T, 3, W, H]),
-  ``d_ppg`` [T, 1];
+  float in [0, 1] stored as the distributed files do, MATLAB [T, H, W, 3]
+  (HDF5 [3, W, H, T]; ``layout='old'``: MATLAB [H, W, 3, T], HDF5
+  [T, 3, W, H]), ``d_ppg`` [T, 1];
 - UBFC-rPPG: ``subjectN/vid.avi`` (MJPG) and ``subjectN/ground_truth.txt``
   (PPG, HR, time lines);
 - PURE: ``NN-MM/NN-MM/Image<ns>.png`` and ``NN-MM/NN-MM.json`` with
@@ -84,14 +85,19 @@ _MATLAB_HEADER = (b'MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: '
                   b'Mon Jan  1 00:00:00 2024 HDF5 schema 1.00 .')
 
 
-def write_scamps_mat(path: str, frames: np.ndarray, wave: np.ndarray
-                     ) -> None:
-  """A SCAMPS-format MATLAB v7.3 file from ``[T, H, W, 3]`` uint8 frames."""
+def write_scamps_mat(path: str, frames: np.ndarray, wave: np.ndarray,
+                     layout: str = 'matlab_thw3') -> None:
+  """A SCAMPS-format MATLAB v7.3 file from ``[T, H, W, 3]`` uint8 frames.
+
+  ``layout``: ``'matlab_thw3'`` (as distributed: MATLAB [T, H, W, 3],
+  column-major, is HDF5 [3, W, H, T]) or ``'old'`` (MATLAB [H, W, 3, T],
+  HDF5 [T, 3, W, H]).
+  """
   import h5py  # pylint: disable=g-import-not-at-top
   x = frames.astype(np.float32) / 255.0  # SCAMPS stores floats in [0, 1]
+  axes = {'matlab_thw3': (3, 2, 1, 0), 'old': (0, 3, 2, 1)}[layout]
   with h5py.File(path, 'w', userblock_size=512) as f:
-    # MATLAB [H, W, 3, T] column-major is HDF5 [T, 3, W, H].
-    f.create_dataset('Xsub', data=x.transpose(0, 3, 2, 1),
+    f.create_dataset('Xsub', data=x.transpose(axes),
                      compression='gzip', compression_opts=9)
     f.create_dataset('d_ppg', data=np.asarray(wave, np.float64)[None, :])
     for name in ('Xsub', 'd_ppg'):

@@ -4,12 +4,16 @@ Raw layout in ``manual_dir`` (as distributed): one MATLAB v7.3 file per
 video, ``P000001.mat`` ... ``P002800.mat``, anywhere below ``manual_dir``
 (flat, or in ``Train/``, ``Val/``, ``Test/`` folders), each holding
 
-    Xsub    face-crop frames, float in [0, 1], MATLAB size [H, W, 3, T]
+    Xsub    face-crop frames, float in [0, 1], MATLAB size [T, H, W, 3]
     d_ppg   the pulse (PPG) waveform, one sample per frame, [T, 1]
 
 600 frames at 30 fps (``FPS``). A v7.3 file is HDF5, which stores MATLAB's
-column-major arrays with their axes reversed: ``Xsub`` reads as
-``[T, 3, W, H]`` and is transposed to ``[T, H, W, 3]`` here.
+column-major arrays with their axes reversed: ``Xsub`` reads in h5py as
+``[3, W, H, T]`` (rPPG-Toolbox reads it with ``mat73``, which undoes the
+reversal, and uses it as ``[T, H, W, 3]``) and is transposed to
+``[T, H, W, 3]`` here. The time axis is found from ``d_ppg``'s length, the
+colour axis from its size 3; the older h5py ``[T, 3, W, H]`` (MATLAB
+``[H, W, 3, T]``) is read too (``xsub_axes``).
 
 Splits, in this order of preference (which one was used is printed):
 1. the official split CSV, when one is in ``manual_dir``: any ``*.csv``
@@ -125,8 +129,56 @@ def assign_splits(videos: dict[str, str], manual_dir: str
   return out, 'sorted names, 60/20/20 (no split file found)', unlisted
 
 
+# The layouts of ``Xsub`` as h5py reads it (HDF5 reverses MATLAB's axes):
+# name -> (channel axis, time axis). The spatial axes are the other two, in
+# the order (W, H), since MATLAB keeps H before W.
+_LAYOUTS = {
+    'MATLAB [T, H, W, 3] (HDF5 [3, W, H, T]; as distributed, read by '
+    'rPPG-Toolbox)': (0, 3),
+    'MATLAB [H, W, 3, T] (HDF5 [T, 3, W, H])': (1, 0),
+}
+
+
+def xsub_axes(shape: tuple[int, ...], t: int, path: str) -> tuple[int, int]:
+  """``(channel axis, time axis)`` of ``Xsub``'s HDF5 ``shape``.
+
+  The time axis is the first or last one (MATLAB's first or last) as long
+  as ``d_ppg`` (``t``), the channel axis another one of size 3. When several axes fit, the known layouts
+  (``_LAYOUTS``) decide; an error only when that still leaves a choice.
+  """
+  want = ('expected MATLAB [T, H, W, 3] (HDF5 [3, W, H, T], as distributed)'
+          ' or MATLAB [H, W, 3, T] (HDF5 [T, 3, W, H])')
+  if len(shape) != 4:
+    raise common.DataError(
+        f'{path}: Xsub has HDF5 shape {shape} ({len(shape)} axes); {want}.')
+  pairs = [(c, k) for k in (0, 3) if shape[k] == t
+           for c in range(4) if c != k and shape[c] == 3]
+  if not pairs:
+    raise common.DataError(
+        f'{path}: Xsub has HDF5 shape {shape}, with no first or last axis '
+        f'as long as d_ppg ({t} samples, one per frame) and another of size 3 (RGB); '
+        f'{want}. Check that d_ppg belongs to these frames.')
+  if len(pairs) > 1:
+    known = [p for p in pairs if p in _LAYOUTS.values()]
+    if len(known) != 1:
+      raise common.DataError(
+          f'{path}: Xsub has HDF5 shape {shape} and d_ppg {t} samples: '
+          f'ambiguous, the frames (length {t}) and colour (size 3) axes '
+          f'could be (colour, time) = any of {pairs}; {want}. Re-save Xsub '
+          'in the distributed layout.')
+    pairs = known
+  return pairs[0]
+
+
 def read_mat(path: str) -> tuple[Iterator[np.ndarray], np.ndarray, int]:
-  """``(RGB uint8 frames one at a time, ppg [T], T)`` of a SCAMPS file."""
+  """``(RGB uint8 frames one at a time, ppg [T], T)`` of a SCAMPS file.
+
+  ``Xsub`` is read the way rPPG-Toolbox reads it (``mat73``, MATLAB order
+  ``[T, H, W, 3]``, which h5py sees as ``[3, W, H, T]``); the older
+  MATLAB ``[H, W, 3, T]`` (h5py ``[T, 3, W, H]``) is read too. The time
+  axis is found from ``d_ppg``'s length (``xsub_axes``); frames are read
+  ``_BLOCK`` at a time along it.
+  """
   import h5py  # pylint: disable=g-import-not-at-top
   try:
     f = h5py.File(path, 'r')
@@ -135,31 +187,33 @@ def read_mat(path: str) -> tuple[Iterator[np.ndarray], np.ndarray, int]:
         f'{path}: not readable as a MATLAB v7.3 (HDF5) file ({e}). SCAMPS '
         'files are v7.3; an older .mat (scipy.io.loadmat) is not SCAMPS.'
     ) from e
-  for key in ('Xsub', 'd_ppg'):
-    if key not in f:
-      f.close()
-      raise common.DataError(f'{path}: no variable {key!r} (found '
-                                  f'{sorted(f.keys())}).')
-  x = f['Xsub']
-  ppg = np.asarray(f['d_ppg'], np.float64).ravel()
-  if x.ndim != 4 or x.shape[1] != 3:
+  try:
+    found = sorted(f.keys())
+    for key, what in (('Xsub', 'the frames'), ('d_ppg', 'the PPG')):
+      if key not in found:
+        raise common.DataError(
+            f'{path}: no variable {key!r} ({what}); the file holds '
+            f'{found}. A SCAMPS video file holds Xsub and d_ppg: is this '
+            'a SCAMPS P*.mat file, complete as downloaded?')
+    x = f['Xsub']
+    ppg = np.asarray(f['d_ppg'], np.float64).ravel()
+    t = ppg.size
+    c_ax, t_ax = xsub_axes(tuple(x.shape), t, path)
+  except BaseException:
     f.close()
-    raise common.DataError(
-        f'{path}: Xsub has HDF5 shape {x.shape}; expected [T, 3, W, H] '
-        '(MATLAB [H, W, 3, T]).')
-  t = x.shape[0]
-  if ppg.size != t:
-    f.close()
-    raise common.DataError(f'{path}: d_ppg has {ppg.size} samples for '
-                                f'{t} frames.')
+    raise
+  # Output [b, H, W, 3]: time, then the spatial axes reversed (W, H -> H,
+  # W), then the channel axis.
+  w_ax, h_ax = [a for a in range(4) if a not in (c_ax, t_ax)]
+  order = (t_ax, h_ax, w_ax, c_ax)
 
   def frames():
     try:
       for start in range(0, t, _BLOCK):
-        block = np.asarray(x[start:start + _BLOCK])  # [b, 3, W, H]
-        block = rppg_common.to_uint8(block.transpose(0, 3, 2, 1),
-                                     f'{path} Xsub')
-        yield from block
+        index = [slice(None)] * 4
+        index[t_ax] = slice(start, start + _BLOCK)
+        block = np.asarray(x[tuple(index)]).transpose(order)
+        yield from rppg_common.to_uint8(block, f'{path} Xsub')
     finally:
       f.close()
 
