@@ -21,7 +21,6 @@ import time
 from typing import Any, Callable, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
@@ -29,6 +28,7 @@ from flax import nnx
 
 from simper_jax import checkpointing
 from simper_jax import datasets
+from simper_jax import health
 from simper_jax import input_pipeline
 from simper_jax import methods
 from simper_jax import models
@@ -116,24 +116,6 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
                  out_shardings=(repl, repl),
                  donate_argnums=(0,) if donate else ())
   return StepFns(graphdef=graphdef, step=step)
-
-
-_NON_FINITE_ADVICE = (
-    'Nothing of this step was saved; the last checkpoint is intact. Common '
-    'causes: a learning rate too high for this model (optim.learning_rate), '
-    'NaN or infinite values in the input data, or float16 overflow '
-    '(model.dtype).')
-
-
-def check_finite(metrics: dict[str, Any], step: int) -> None:
-  """Raises ``FloatingPointError`` if a metric of ``step`` (1-based, as in
-  ``metrics.jsonl``) is not finite."""
-  bad = {k: float(v) for k, v in metrics.items()
-         if not bool(jnp.all(jnp.isfinite(v)))}
-  if bad:
-    raise FloatingPointError(
-        f'non-finite training metrics at step {step}: {bad}. '
-        + _NON_FINITE_ADVICE)
 
 
 # --- train_and_evaluate: the whole run, as orchestration of named helpers.
@@ -255,6 +237,7 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
                 total: int, config, schedule, writer, ckpt) -> Any:
   """Runs steps ``start .. total-1``; returns the final state."""
   pending, t0, t_first = [], time.perf_counter(), None
+  zero_grads, losses = 0, []
   for step in range(start, total):
     batch = input_pipeline.to_global(next(data_iter), mesh)
     state, metrics = fns.step(state, batch, root_key)
@@ -267,7 +250,9 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
     if done % config.log_every_steps == 0 or done == total:
       fetched = jax.device_get(pending)
       for s, m in fetched:
-        check_finite(m, s + 1)
+        health.check_finite(m, s + 1)
+        zero_grads += int(float(m['grad_norm']) == 0.0)
+        losses.append(float(m['loss']))
       pending = []
       rows = {k: float(np.mean([m[k] for _, m in fetched]))
               for k in fetched[0][1]}
@@ -282,14 +267,14 @@ def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
            f'{rate:.2f} steps/s  ETA {eta}')
     if done % config.checkpoint_every_steps == 0 or done == total:
       for s, m in jax.device_get(pending):  # never save an unchecked state
-        check_finite(m, s + 1)
+        health.check_finite(m, s + 1)
       # The metrics come from before the update: check what is saved.
       if not checkpointing.all_finite(state):
         raise FloatingPointError(
             f'the train state holds non-finite values after step {done}. '
-            + _NON_FINITE_ADVICE)
+            + health.NON_FINITE_ADVICE)
       ckpt.save(done, state, data_iter)
-  return state
+  return state, health.training_warnings(zero_grads, losses, total - start)
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict,
@@ -360,6 +345,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
     writers.write_json(os.path.join(workdir, 'config.json'),
                        config.to_dict())
   dropped = input_pipeline.dropped_per_epoch(len(train_source))
+  warnings = []
   if total > start:
     left_out = (f', {dropped} left out per epoch by process sharding'
                 if dropped else '')
@@ -372,10 +358,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                           mesh=mesh)
     writer = writers.MetricWriter(workdir, enabled=is_main, resume_step=start)
     try:
-      state = _train_loop(fns, state, data_iter, mesh=mesh,
+      state, warnings = _train_loop(fns, state, data_iter, mesh=mesh,
                           root_key=jax.random.key(config.seed), start=start,
-                          total=total, config=config, schedule=schedule,
-                          writer=writer, ckpt=ckpt)
+                                    total=total, config=config,
+                                    schedule=schedule, writer=writer,
+                                    ckpt=ckpt)
     finally:
       writer.close()
       ckpt.wait()
@@ -386,7 +373,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
             'eval': evaluator.evaluate(model, config, builder, mesh,
                                       os.path.join(workdir, out),
                                       label='untrained' if config.eval
-                                      .init_only else f'step {total}')}
+                                      .init_only else f'step {total}',
+                                      warnings=warnings)}
   if config.eval.compare_init and not config.eval.init_only:
     init_model = method.encoder_of(merge_state(*_init(
         config, method_cfg, mesh, tx, clip_shape[-1]))[0])

@@ -151,3 +151,101 @@ def test_countix_smoke_trains_on_dummy_clips_and_reports_n(tmp_path):
     assert math.isfinite(m['mae']) and 0 <= m['obo'] <= 1
   assert 'obo' in r.stdout  # the printed table
 
+
+
+# ------------------------------------------- malformed annotations (issue 13)
+
+_HEADER = ('video_id,class,kinetics_start,kinetics_end,repetition_start,'
+           'repetition_end,count\n')
+
+
+def _raw(tmp_path, train, val='', test=''):
+  """A manual_dir with the dummy clips and the given CSV bodies."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  shutil.copytree(os.path.join(_DUMMY, 'clips'), raw / 'clips')
+  for name, body in (('countix_train.csv', train), ('countix_val.csv', val),
+                     ('countix_test.csv', test)):
+    (raw / name).write_text(_HEADER + body)
+  return raw
+
+
+def test_outside_clip_duplicates_and_shared_videos_are_reported(tmp_path,
+                                                                 capsys):
+  raw = _raw(
+      tmp_path,
+      train=('aaaaaaaaaaa,jumping jacks,20,24,19.5,23.5,3\n'  # starts early
+             'bbbbbbbbbbb,squat,5,9,5.0,8.0,2\n'
+             'bbbbbbbbbbb,squat,5,9,5.0,8.0,2\n'             # repeat
+             'bbbbbbbbbbb,squat,5,9,5.0,8.0,4\n'             # repeat, count 4
+             'ddddddddddd,clapping,0,4,0.5,4.5,5\n'),        # ends late
+      val='ddddddddddd,clapping,0,4,0.5,3.5,5\n',
+      test='bbbbbbbbbbb,,5,9,5.0,8.0,2\n')
+  cfg = countix.CountixConfig(name='t', num_frames=16, image_size=16)
+  builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
+  datasets.build(builder, str(raw))
+  meta = builder.info.metadata
+  assert meta['manifest_counts']['train'] == {
+      'rows': 5, 'found': 1, 'duplicate': 2, 'outside_clip': 2}
+  status = [(e['row_index'], e['status'], e.get('duplicate_of'))
+            for e in meta['manifest']['train']]
+  assert status == [(0, 'outside_clip', None), (1, 'found', None),
+                    (2, 'duplicate', 1), (3, 'duplicate', 1),
+                    (4, 'outside_clip', None)]
+  train_csv = os.path.join(str(raw), 'countix_train.csv')
+  errors = [e['error'] for e in meta['manifest']['train'] if 'error' in e]
+  assert errors[0] == (
+      f'{train_csv}, line 2: repetition_start 19.5 s is before '
+      'kinetics_start 20 s, so the clip does not hold the whole repetition '
+      'segment; skipped (its count would be wrong for the shortened '
+      'segment), fix the times')
+  assert errors[1] == (f'{train_csv}, line 4: repeats the segment of line 3 '
+                       '(same count); skipped, delete the repeated row')
+  assert 'with a different count (4 vs 2; the first was kept)' in errors[2]
+  assert 'repetition_end 4.5 s is after kinetics_end 4 s' in errors[3]
+  # Only the one clean train row became an example, with its full segment.
+  assert builder.info.splits['train'].num_examples == 1
+  (ex,) = [builder.as_data_source('train')[0]]
+  assert ex['count'] == 2 and ex['duration_s'] == pytest.approx(3.0)
+  # bbbbbbbbbbb is in train and test, ddddddddddd in train and validation.
+  assert meta['videos_in_several_splits'] == {
+      'bbbbbbbbbbb': ['train', 'test'], 'ddddddddddd': ['train', 'validation']}
+  (warning,) = meta['warnings']
+  assert warning.startswith('2 video(s) appear in more than one split: '
+                            'bbbbbbbbbbb (train+test), ddddddddddd '
+                            '(train+validation); ')
+  out = capsys.readouterr().out
+  assert 'countix [train]: 1 of 1 clips found' in out
+  assert ('countix [train]: 2 duplicate rows and 2 rows whose repetition '
+          'reaches outside its clip skipped') in out
+  assert f'countix: warning: {warning}' in out
+
+
+@pytest.mark.parametrize('column,value,what', [
+    ('count', 'inf', "'inf' is not a finite number"),
+    ('repetition_end', 'inf', "'inf' is not a finite number"),
+    ('kinetics_start', 'nan', "'nan' is not a finite number"),
+    ('count', '0', "'0' is not positive"),
+    ('count', '-2', "'-2' is not positive"),
+    ('repetition_start', '-1', "'-1' is a negative time"),
+    ('kinetics_end', 'ten', "'ten' is not a number"),
+])
+def test_non_finite_or_non_positive_values_name_csv_line_column(
+    tmp_path, column, value, what):
+  good = {'video_id': 'aaaaaaaaaaa', 'class': 'jumping jacks',
+          'kinetics_start': '20', 'kinetics_end': '24',
+          'repetition_start': '20.5', 'repetition_end': '23.5', 'count': '3'}
+  bad = {**good, column: value}
+  cols = _HEADER.strip().split(',')
+  raw = _raw(tmp_path, train=','.join(good[c] for c in cols) + '\n'
+             + ','.join(bad[c] for c in cols) + '\n')
+  cfg = countix.CountixConfig(name='t', num_frames=16, image_size=16)
+  builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
+  with pytest.raises(common.DataError) as e:
+    datasets.build(builder, str(raw))
+  path = os.path.join(str(raw), 'countix_train.csv')
+  assert str(e.value) == (
+      f'{path}, line 3, column {column!r}: {what}; fix or delete this row '
+      '(times are seconds >= 0 in the YouTube video, count is a number of '
+      'repetitions > 0).')
+  assert not (tmp_path / 'tfds' / 'countix').exists()

@@ -7,6 +7,7 @@ import pytest
 from flax import nnx
 
 from simper_jax import augment
+from simper_jax import health
 from simper_jax import partitioning
 from simper_jax import synthetic
 from simper_jax import train
@@ -62,7 +63,7 @@ def test_loss_falls_on_synthetic_periodic_batch(clips):
   for step in range(40):
     state, metrics = fns.step(state, _batch(mesh, step % 2, clips),
                               jax.random.key(0))
-    train.check_finite(metrics, step)
+    health.check_finite(metrics, step + 1)
     losses.append(float(metrics['loss']))
   first, last = np.mean(losses[:5]), np.mean(losses[-5:])
   assert last < first - 0.04, (first, last, losses)
@@ -112,7 +113,7 @@ def test_bad_batch_and_nonfinite_metrics_raise():
   with pytest.raises(ValueError, match='multiple'):
     partitioning.shard_batch({'clip': np.zeros((6, 2))}, mesh)
   with pytest.raises(FloatingPointError, match='step 7'):
-    train.check_finite({'loss': np.float32(np.nan)}, 7)
+    health.check_finite({'loss': np.float32(np.nan)}, 7)
 
 
 def test_step_schedule_is_the_tutorials_decay():

@@ -23,6 +23,7 @@ import numpy as np
 from flax import nnx
 
 from simper_jax import datasets
+from simper_jax import health
 from simper_jax import tasks
 from simper_jax import writers
 from simper_jax.evaluation import features
@@ -42,7 +43,8 @@ def _groups(source, key: str) -> np.ndarray:
 
 
 def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
-             mesh, out_dir: str, *, label: str = '') -> dict[str, Any]:
+             mesh, out_dir: str, *, label: str = '',
+             warnings: list[str] | None = None) -> dict[str, Any]:
   """Evaluates the frozen ``model`` on ``config.data.eval_splits``.
 
   Args:
@@ -52,6 +54,7 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
     mesh: the ``('data',)`` mesh.
     out_dir: where the files go.
     label: the model's name in the log, the file and the figure.
+    warnings: what training found wrong (``metrics.json["warnings"]``).
 
   Returns:
     The metrics mapping split -> readout -> metric (splits with labelled
@@ -72,6 +75,7 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
         normalize=tuple(ds.input_normalize))
     if plugin.group:
       groups[split] = _groups(source, plugin.group)
+  warnings = list(warnings or []) + health.collapse_warnings(feats)
   labelled = {s: np.isfinite(y) for s, y in ys.items()}
   for s, m in labelled.items():
     if not m.all():
@@ -89,12 +93,12 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
                 f'readouts {list(fitted.readouts)} only')
   if jax.process_index() == 0:
     _write(out_dir, config, builder, task, label, metrics, fitted, preds,
-           feats, ys, groups, labelled, plugin)
+           feats, ys, groups, labelled, plugin, warnings)
   return metrics
 
 
 def _write(out_dir, config, builder, task, label, metrics, fitted, preds,
-           feats, ys, groups, labelled, plugin) -> None:
+           feats, ys, groups, labelled, plugin, warnings) -> None:
   ds, ev = config.data, config.eval
   os.makedirs(out_dir, exist_ok=True)
   meta = builder.info.metadata or {}
@@ -112,6 +116,7 @@ def _write(out_dir, config, builder, task, label, metrics, fitted, preds,
       'num_unlabelled': {s: int((~m).sum()) for s, m in labelled.items()},
       'dataset_report': {k: v for k, v in meta.items() if k in _REPORT_KEYS},
       'task': {'kind': task.name, 'unit': task.unit},
+      'warnings': warnings,
       'model': label})
   writers.write_json(os.path.join(out_dir, 'readouts.json'), {
       **fitted.to_json(), 'unit': task.unit, 'target_unit': ds.target_unit,

@@ -20,6 +20,12 @@ Two configs:
   silently. The build prints found / missing counts per split and writes a
   manifest (every row's status) to the dataset's ``metadata.json``
   (``manifest``); evaluation copies the counts next to its results.
+  Malformed rows: a non-finite or non-positive count, a negative or
+  non-finite time, stops the build naming the CSV, line and column; a
+  repetition reaching outside its clip (status ``outside_clip``) and a
+  repeat of an earlier row's segment (status ``duplicate``) are skipped
+  and counted; videos listed in two splits are a warning
+  (``metadata['warnings']``, ``metadata['videos_in_several_splits']``).
 - ``synthetic``: no download. Repetition videos made here: a shape that
   moves back and forth or pulses a known number of times over the clip, at
   a speed that varies within the clip; the count is exact.
@@ -170,20 +176,69 @@ def read_annotations(path: str, split: str) -> list[dict[str, Any]]:
                       f'{",".join(_COLUMNS[:1] + ("class",) + _COLUMNS[1:])}.')
     rows = []
     for line, row in enumerate(reader, start=2):
-      try:
-        rec = {'video_id': row['video_id'].strip(),
-               'class': (row.get('class') or '').strip(),
-               'row_index': line - 2,
-               **{k: float(row[k]) for k in _COLUMNS[1:]}}
-      except (TypeError, ValueError) as e:
-        raise DataError(f'{path}, line {line}: not a valid Countix row '
-                        f'({e}): {row}') from e
-      if not (rec['repetition_end'] > rec['repetition_start']
-              and rec['count'] > 0):
-        raise DataError(f'{path}, line {line}: need repetition_end > '
-                        f'repetition_start and count > 0: {row}')
-      rows.append(rec)
+      rows.append(_parse_row(path, line, row))
   return rows
+
+
+_FIX = ('fix or delete this row (times are seconds >= 0 in the YouTube '
+        'video, count is a number of repetitions > 0)')
+
+
+def _parse_row(path: str, line: int, row: dict) -> dict[str, Any]:
+  """One CSV row -> a record; a bad value names the CSV, line and column."""
+  if None in row or any(row.get(c) is None for c in _COLUMNS):
+    raise DataError(f'{path}, line {line}: the row has '
+                    f'{"too many" if None in row else "too few"} fields '
+                    f'for the header; {_FIX}: {row}')
+  rec = {'video_id': row['video_id'].strip(),
+         'class': (row.get('class') or '').strip(), 'row_index': line - 2}
+  for col in _COLUMNS[1:]:
+    text = row[col].strip()
+    try:
+      value = float(text)
+    except ValueError as e:
+      raise DataError(f'{path}, line {line}, column {col!r}: {text!r} is '
+                      f'not a number; {_FIX}.') from e
+    if not math.isfinite(value):
+      raise DataError(f'{path}, line {line}, column {col!r}: {text!r} is '
+                      f'not a finite number; {_FIX}.')
+    if col == 'count' and value <= 0:
+      raise DataError(f'{path}, line {line}, column \'count\': {text!r} '
+                      f'is not positive; {_FIX}.')
+    if col != 'count' and value < 0:
+      raise DataError(f'{path}, line {line}, column {col!r}: {text!r} is '
+                      f'a negative time; {_FIX}.')
+    rec[col] = value
+  if not rec['video_id']:
+    raise DataError(f'{path}, line {line}, column \'video_id\': empty; '
+                    f'{_FIX}.')
+  for a, b in (('repetition_start', 'repetition_end'),
+               ('kinetics_start', 'kinetics_end')):
+    if not rec[b] > rec[a]:
+      raise DataError(f'{path}, line {line}: need {b} > {a}, got '
+                      f'{rec[b]:g} <= {rec[a]:g}; {_FIX}.')
+  return rec
+
+
+# Float slack (seconds) when checking that a repetition lies in its clip.
+_SLACK_S = 1e-6
+
+
+def outside_clip(row: dict[str, Any]) -> str | None:
+  """Why the repetition segment reaches outside the Kinetics clip, or None."""
+  parts = []
+  if row['repetition_start'] < row['kinetics_start'] - _SLACK_S:
+    parts.append(f'repetition_start {row["repetition_start"]:g} s is before '
+                 f'kinetics_start {row["kinetics_start"]:g} s')
+  if row['repetition_end'] > row['kinetics_end'] + _SLACK_S:
+    parts.append(f'repetition_end {row["repetition_end"]:g} s is after '
+                 f'kinetics_end {row["kinetics_end"]:g} s')
+  return ' and '.join(parts) or None
+
+
+def _segment_key(row: dict[str, Any]) -> tuple:
+  return (row['video_id'], row['kinetics_start'], row['kinetics_end'],
+          row['repetition_start'], row['repetition_end'])
 
 
 def index_clips(manual_dir: str) -> dict[str, list[tuple[str, float, float]]]:
@@ -202,6 +257,18 @@ def index_clips(manual_dir: str) -> dict[str, list[tuple[str, float, float]]]:
             (path, float(match.group(2)), float(match.group(3))))
       out.setdefault(stem, []).append((path, math.nan, math.nan))
   return out
+
+
+def videos_in_several_splits(rows: dict[str, list[dict[str, Any]]]
+                             ) -> dict[str, list[str]]:
+  """``video_id -> splits`` for the videos listed in more than one split."""
+  seen: dict[str, list[str]] = {}
+  for split, split_rows in rows.items():
+    for row in split_rows:
+      splits = seen.setdefault(row['video_id'], [])
+      if split not in splits:
+        splits.append(split)
+  return {v: s for v, s in sorted(seen.items()) if len(s) > 1}
 
 
 def find_clip(clips, row) -> str | None:
@@ -320,26 +387,70 @@ class Builder(array_record.ArrayRecordBuilder):
     manifest = {s: [] for s in rows}
     plan = {s: [] for s in rows}
     for split, split_rows in rows.items():
+      csv_path = os.path.join(manual_dir, _CSV[split])
+      first: dict[tuple, dict] = {}
       for row in split_rows:
+        entry = {'row_index': row['row_index'], 'video_id': row['video_id']}
+        manifest[split].append(entry)
+        line = row['row_index'] + 2
+        earlier = first.setdefault(_segment_key(row), row)
+        if earlier is not row:
+          # A repeat of an earlier row's segment: one example per segment.
+          same = earlier['count'] == row['count']
+          entry.update(
+              status='duplicate', path=None,
+              duplicate_of=earlier['row_index'],
+              error=(f'{csv_path}, line {line}: repeats the segment of line '
+                     f'{earlier["row_index"] + 2} '
+                     + ('(same count)' if same else
+                        f'with a different count ({row["count"]:g} vs '
+                        f'{earlier["count"]:g}; the first was kept)')
+                     + '; skipped, delete the repeated row'))
+          continue
+        if not c.clips_are_full_videos:
+          why = outside_clip(row)
+          if why:
+            # Clamping would keep the count over a shorter segment: wrong.
+            entry.update(status='outside_clip', path=None, error=(
+                f'{csv_path}, line {line}: {why}, so the clip does not hold '
+                'the whole repetition segment; skipped (its count would be '
+                'wrong for the shortened segment), fix the times'))
+            continue
         path = find_clip(clips, row)
-        manifest[split].append({'row_index': row['row_index'],
-                                'video_id': row['video_id'],
-                                'status': 'found' if path else 'missing',
-                                'path': path})
+        entry.update(status='found' if path else 'missing', path=path)
         if path:
           plan[split].append((row, path))
     found = sum(len(p) for p in plan.values())
     for split in rows:
-      n, k = len(rows[split]), len(plan[split])
+      status = [e['status'] for e in manifest[split]]
+      k, dup, out = (status.count(s) for s in
+                     ('found', 'duplicate', 'outside_clip'))
+      n = len(status) - dup - out
       print(f'countix [{split}]: {k} of {n} clips found in {manual_dir} '
             f'({n - k} missing; listed in metadata.json "manifest")',
             flush=True)
-    if not found:
-      raise DataError(
-          f'countix: none of the {sum(len(r) for r in rows.values())} clips '
-          f'listed in the CSVs was found below {manual_dir} (looked for '
-          f'{{video_id}}.mp4 and {{video_id}}_{{start:06d}}_{{end:06d}}.mp4)'
-          f'.\n{_INSTRUCTIONS}')
+      if dup or out:
+        print(f'countix [{split}]: {dup} duplicate rows and {out} rows '
+              'whose repetition reaches outside its clip skipped (status '
+              '"duplicate" / "outside_clip" in the manifest)', flush=True)
+        for e in manifest[split]:
+          if e['status'] in ('duplicate', 'outside_clip'):
+            print(f'countix [{split}]: {e["error"]}', flush=True)
+    shared = videos_in_several_splits(rows)
+    warnings = []
+    if shared:
+      listed = ', '.join(f'{v} ({"+".join(s)})'
+                         for v, s in list(shared.items())[:10])
+      warnings.append(
+          f'{len(shared)} video(s) appear in more than one split: {listed}'
+          f'{" ..." if len(shared) > 10 else ""}; a model may be evaluated '
+          'on a video it was trained on. Remove them from one CSV for a '
+          'clean evaluation (all listed in metadata.json '
+          '"videos_in_several_splits").')
+    for w in warnings:
+      print(f'countix: warning: {w}', flush=True)
+    self.info.metadata['videos_in_several_splits'] = shared
+    self.info.metadata['warnings'] = warnings
     self._manifest = manifest
     self.info.metadata['manifest'] = manifest
     self.info.metadata['manifest_counts'] = self._counts()
@@ -369,15 +480,14 @@ class Builder(array_record.ArrayRecordBuilder):
       start = row['repetition_start'] - offset
       end = row['repetition_end'] - offset
       try:
-        video = read_segment(path, max(start, 0.0), end, c.num_frames,
-                             c.image_size)
+        video = read_segment(path, start, end, c.num_frames, c.image_size)
       except DataError as e:
         by_row[row['row_index']]['status'] = 'unreadable'
         by_row[row['row_index']]['error'] = str(e)
         print(f'countix [{split}]: row {row["row_index"]} not used: {e}',
               flush=True)
         continue
-      duration = end - max(start, 0.0)
+      duration = end - start
       self.info.metadata['manifest_counts'] = self._counts()
       yield f'{split}/{row["row_index"]:06d}', {
           'video': video, 'count': np.float32(row['count']),

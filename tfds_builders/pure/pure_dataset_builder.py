@@ -13,14 +13,24 @@ Folder ``NN-MM`` is subject ``NN``, setup ``MM``. The PPG is aligned to the
 frames **by time stamp** (linear interpolation of the waveform at each
 frame's time), never by index: the oximeter's rate is about twice the
 camera's and uneven. Frames outside the waveform's time span are cut from
-the ends of the video and counted. The frame rate stored is the video's
-measured rate ((T - 1) / duration). Splits never share a subject: ``test``
-is subjects ``TEST_SUBJECTS`` (08-10), ``train`` subjects 01-07.
+the ends of the video and counted. The frame rate stored is 1 / the
+median interval between the frames' time stamps (a few missing frames do
+not change it). Splits never share a subject: ``test`` is subjects
+``TEST_SUBJECTS`` (08-10), ``train`` subjects 01-07.
+
+Gaps (an interval over ``GAP_FACTOR`` x its median) are never bridged
+silently: a gap between frames (missing PNGs) cuts the recording into
+gap-free segments, each chunked on its own, so no chunk spans a time jump;
+a gap in the PPG (a hole the interpolation would bridge) is reported, and
+a chunk with a frame inside it is not labelled (skipped and counted). Both
+are listed in the build report (``frame_gaps``, ``ppg_holes``,
+``chunks_in_ppg_holes``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from typing import Any, Iterator
@@ -29,8 +39,11 @@ import numpy as np
 
 from tfds_builders import common
 from tfds_builders import rppg_common
+from tfds_builders import signals
 
 TEST_SUBJECTS = (8, 9, 10)
+# An interval longer than this times the median interval is a gap.
+GAP_FACTOR = 1.5
 
 _INSTRUCTIONS = """\
 PURE is distributed by TU Ilmenau after a request (see
@@ -98,6 +111,109 @@ def list_frames(folder: str) -> tuple[list[str], np.ndarray]:
   return [p for _, p in entries], np.array([t for t, _ in entries], np.int64)
 
 
+def frame_segments(frame_ts: np.ndarray
+                   ) -> tuple[float, list[tuple[int, int]], np.ndarray]:
+  """``(fps, segments, gaps)`` of sorted frame time stamps (ns).
+
+  ``fps`` is 1 / the median interval; ``gaps`` the indices ``i`` whose
+  interval ``frame_ts[i + 1] - frame_ts[i]`` exceeds ``GAP_FACTOR`` x the
+  median; ``segments`` the gap-free ``[start, stop)`` index runs between.
+  """
+  dt = np.diff(frame_ts)
+  median = float(np.median(dt))
+  if not median > 0:
+    raise common.DataError('repeated frame time stamps (median interval 0).')
+  gaps = np.flatnonzero(dt > GAP_FACTOR * median)
+  bounds = [0, *(gaps + 1).tolist(), len(frame_ts)]
+  segments = list(zip(bounds[:-1], bounds[1:]))
+  return 1e9 / median, segments, gaps
+
+
+def ppg_holes(ppg_ts: np.ndarray) -> np.ndarray:
+  """Indices ``j`` of the PPG intervals ``[ppg_ts[j], ppg_ts[j + 1]]``
+  longer than ``GAP_FACTOR`` x the median interval."""
+  dt = np.diff(ppg_ts)
+  return np.flatnonzero(dt > GAP_FACTOR * float(np.median(dt)))
+
+
+def in_holes(frame_ts: np.ndarray, ppg_ts: np.ndarray, holes: np.ndarray
+             ) -> np.ndarray:
+  """Per frame: its time lies strictly inside one of the PPG ``holes``."""
+  out = np.zeros(len(frame_ts), bool)
+  for j in holes:
+    out |= (frame_ts > ppg_ts[j]) & (frame_ts < ppg_ts[j + 1])
+  return out
+
+
+def _summary(s: dict) -> str:
+  gaps, holes = s['frame_gaps'], s['ppg_holes']
+  return (f'{rppg_common._summary(s)}; {len(gaps)} frame gaps (recording '  # pylint: disable=protected-access
+          f'cut there, no chunk spans one) {gaps[:10]}; {len(holes)} PPG '
+          f'holes {holes[:10]}; {s["chunks_in_ppg_holes"]} chunks with '
+          'frames in a PPG hole not labelled (skipped)')
+
+
+def build_report() -> common.BuildReport:
+  """The heart-rate counts plus PURE's gaps (see the module docstring)."""
+  base = rppg_common.build_report()
+  return common.BuildReport(
+      counters=base.counters + ('chunks_in_ppg_holes',),
+      lists=base.lists + ('frame_gaps', 'ppg_holes'), summary=_summary)
+
+
+def segment_examples(config: rppg_common.RppgConfig,
+                     report: common.BuildReport, split: str, *,
+                     frames: np.ndarray, face_detected: bool,
+                     ppg: np.ndarray, fps: float, subject: str,
+                     video_id: str, segments: list[tuple[int, int]],
+                     in_ppg_hole: np.ndarray) -> Iterator[tuple[str, dict]]:
+  """Like ``rppg_common.video_examples``, chunking each gap-free segment
+  on its own and skipping (counting) chunks with a frame in a PPG hole.
+
+  ``chunk_index`` counts the whole chunks of the video in order, skipped
+  ones included.
+  """
+  where = f'video {video_id!r}'
+  if not len(frames) == len(ppg) == len(in_ppg_hole):
+    raise common.DataError(f'{where}: {len(frames)} frames but {len(ppg)} PPG '
+                           'samples after alignment.')
+  if not np.all(np.isfinite(ppg)):
+    raise common.DataError(f'{where}: the PPG waveform contains NaN or '
+                           'infinity.')
+  if not (math.isfinite(fps) and fps > 0):
+    raise common.DataError(f'{where}: frame rate {fps!r} is not positive.')
+  report.add(split, 'videos', 1)
+  if not face_detected and config.face_crop:
+    report.add(split, 'no_face_videos', video_id)
+  length = config.chunk_length
+  if sum((b - a) // length for a, b in segments) == 0:
+    report.add(split, 'too_short_videos', (video_id, len(frames)))
+    return
+  index = 0
+  for a, b in segments:
+    n = (b - a) // length
+    report.add(split, 'tail_frames_dropped', (b - a) - n * length)
+    for i in range(n):
+      sl = slice(a + i * length, a + (i + 1) * length)
+      index += 1
+      if in_ppg_hole[sl].any():
+        report.add(split, 'chunks_in_ppg_holes', 1)
+        continue
+      wave = np.asarray(ppg[sl], np.float64)
+      hr = signals.hr_fft(wave, fps, band=tuple(config.hr_band))
+      report.add(split, 'chunks', 1)
+      yield f'{video_id}/{index - 1:04d}', {
+          'video': frames[sl],
+          'ppg': wave.astype(np.float32),
+          'heart_rate': np.float32(hr),
+          'fps': np.float32(fps),
+          'subject': str(subject),
+          'video_id': str(video_id),
+          'chunk_index': np.int32(index - 1),
+          'face_detected': bool(face_detected),
+      }
+
+
 def read_png(path: str) -> np.ndarray:
   import cv2  # pylint: disable=g-import-not-at-top
   frame = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -154,12 +270,44 @@ class Builder(rppg_common.RppgBuilder):
     if cut:
       self._report.add(split, 'notes', f'{name}: {cut} frames outside the '
                        'PPG recording cut from the ends')
+    t0 = frame_ts[0]  # report positions: seconds from the first PNG
     frame_ts = frame_ts[kept]
     if len(frame_ts) < 2:
       raise common.DataError(f'{name}: no frames inside the PPG\'s '
                                   'time span.')
-    fps = (len(frame_ts) - 1) / ((frame_ts[-1] - frame_ts[0]) * 1e-9)
+    try:
+      fps, segments, gaps = frame_segments(frame_ts)
+    except common.DataError as e:
+      raise common.DataError(f'{folder}: {e}') from e
+    median_ns = 1e9 / fps
+    for i in gaps:
+      dt = frame_ts[i + 1] - frame_ts[i]
+      # (video, seconds from the first PNG, gap length s, frames missing)
+      self._report.add(split, 'frame_gaps', (
+          name, round(float(frame_ts[i] - t0) * 1e-9, 3),
+          round(float(dt) * 1e-9, 3),
+          int(round(dt / median_ns)) - 1))
+    holes = ppg_holes(ppg_ts)
+    for j in holes:
+      # (video, seconds from the first PNG, hole length s)
+      self._report.add(split, 'ppg_holes', (
+          name, round(float(ppg_ts[j] - t0) * 1e-9, 3),
+          round(float(ppg_ts[j + 1] - ppg_ts[j]) * 1e-9, 3)))
     stream: Iterator[np.ndarray] = (read_png(p) for p in paths[kept])
     frames, found = self._cropper.crop_stream(stream, folder)
     return dict(frames=frames, face_detected=found, ppg=ppg, fps=float(fps),
-                subject=f'{subject:02d}', video_id=name)
+                subject=f'{subject:02d}', video_id=name, segments=segments,
+                in_ppg_hole=in_holes(frame_ts, ppg_ts, holes))
+
+  def _split_generators(self, dl_manager):
+    generators = super()._split_generators(dl_manager)
+    self._report = build_report()  # the generators have not started yet
+    return generators
+
+  def _generate_examples(self, split, entries):
+    for entry in entries:
+      video = self._load(entry)
+      yield from segment_examples(self.builder_config, self._report, split,
+                                  **video)
+    self._report.print(self.name, split)
+    self.info.metadata['build_report'] = dict(self._report.splits)
