@@ -9,6 +9,7 @@ fails. It holds no per-dataset code.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -17,6 +18,7 @@ import ml_collections
 import tensorflow_datasets as tfds
 
 from tfds_builders import common
+from tfds_builders import folders
 from tfds_builders import registry
 
 
@@ -56,8 +58,12 @@ def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
   In a multi-process run only process 0 writes; the others wait for it.
   """
   builder = get_builder(cfg)
-  if jax.process_index() == 0 and not _prepared(builder):
-    build(builder, cfg.manual_dir if 'manual_dir' in cfg else '')
+  manual_dir = cfg.manual_dir if 'manual_dir' in cfg else ''
+  if jax.process_index() == 0:
+    if not _prepared(builder):
+      build(builder, manual_dir)
+    else:
+      _note_changed_source(builder, manual_dir)
   if jax.process_count() > 1:
     from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
     multihost_utils.sync_global_devices('simper_jax.datasets.prepare')
@@ -97,7 +103,9 @@ def build(builder: tfds.core.DatasetBuilder, manual_dir: str = '') -> None:
     builder.download_and_prepare(
         file_format='array_record',
         download_config=tfds.download.DownloadConfig(manual_dir=manual))
-  except BaseException:
+    if manual and instructions and needs_manual:
+      _write_source(builder, manual)
+  except BaseException as e:
     if not top_existed:
       shutil.rmtree(top, ignore_errors=True)
     else:
@@ -109,7 +117,56 @@ def build(builder: tfds.core.DatasetBuilder, manual_dir: str = '') -> None:
           shutil.rmtree(path, ignore_errors=True)
         elif os.path.lexists(path):
           os.remove(path)
+    if isinstance(e, AssertionError):  # TFDS: e.g. a split without examples
+      raise common.DataError(
+          f'{builder.name}: the build failed ({e}); usually every example '
+          'of a split was left out (see the build report printed above: '
+          'too-short or unreadable files). Nothing was kept.') from e
     raise
+
+
+_SOURCE = 'simper_jax_source.json'
+
+
+def _source_fingerprint(manual_dir: str) -> str:
+  """A hash of the raw folder's file paths, sizes and modification times."""
+  files = []
+  for d, dirs, names in os.walk(manual_dir):
+    dirs.sort()
+    files += [os.path.relpath(os.path.join(d, n), manual_dir)
+              for n in sorted(names)]
+  return folders.fingerprint(manual_dir, files)
+
+
+def _write_source(builder, manual_dir: str) -> None:
+  """Records what a manual-download dataset was built from."""
+  with open(os.path.join(builder.data_dir, _SOURCE), 'w') as f:
+    json.dump({'manual_dir': os.path.abspath(manual_dir),
+               'fingerprint': _source_fingerprint(manual_dir)}, f)
+
+
+def _note_changed_source(builder, manual_dir: str) -> None:
+  """Says loudly when the raw folder differs from the one a prepared
+  dataset was built from (the preparation is reused, not rebuilt)."""
+  path = os.path.join(builder.data_dir, _SOURCE)
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    source = json.load(f)
+  top = os.path.dirname(os.path.dirname(os.path.dirname(builder.data_dir)))
+  manual = os.path.abspath(os.path.expanduser(manual_dir) if manual_dir
+                           else os.path.join(top, 'downloads', 'manual',
+                                             builder.name))
+  if not os.path.isdir(manual):
+    return
+  if (manual != source['manual_dir']
+      or _source_fingerprint(manual) != source['fingerprint']):
+    print(f'NOTE: {builder.info.full_name} was prepared from '
+          f'{source["manual_dir"]}; the raw data in {manual} differs (files '
+          'added, removed or changed). The existing preparation in '
+          f'{builder.data_dir} is used as it is; to rebuild from {manual}, '
+          'delete that folder (or set data.data_dir to a new one).',
+          flush=True)
 
 
 def _tree(root: str) -> set[str]:

@@ -188,3 +188,29 @@ def test_missing_manual_data_is_named_before_anything_is_written(tmp_path):
   assert where in str(e.value) and 'does not exist' in str(e.value)
   assert 'example.org' in str(e.value)
   assert builder.calls == 0 and not (tmp_path / 'tfds').exists()
+
+
+def test_a_changed_raw_folder_is_noticed_when_the_preparation_is_reused(
+    tmp_path, capsys):
+  import shutil  # pylint: disable=g-import-not-at-top
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  dummy = os.path.join(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))), 'tfds_builders', 'ubfc_rppg', 'dummy_data')
+  partial, full = tmp_path / 'partial', tmp_path / 'full'
+  shutil.copytree(dummy, full)
+  os.makedirs(partial)
+  for name in ('subject1', 'subject40'):
+    shutil.copytree(os.path.join(dummy, name), partial / name)
+  cfg = ml_collections.ConfigDict({
+      'name': 'ubfc_rppg', 'data_dir': str(tmp_path / 'tfds'),
+      'manual_dir': str(partial), 'image_size': 16, 'chunk_length': 12})
+  datasets.prepare(cfg)
+  capsys.readouterr()
+  datasets.prepare(cfg)  # the same folder: reused silently
+  assert 'NOTE' not in capsys.readouterr().out
+  cfg.manual_dir = str(full)  # more subjects: reused, and said loudly
+  builder = datasets.prepare(cfg)
+  out = capsys.readouterr().out
+  assert f'NOTE: {builder.info.full_name} was prepared from {partial}' in out
+  assert f'the raw data in {full} differs' in out
+  assert 'delete that folder' in out
