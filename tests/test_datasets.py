@@ -214,3 +214,12 @@ def test_a_changed_raw_folder_is_noticed_when_the_preparation_is_reused(
   assert f'NOTE: {builder.info.full_name} was prepared from {partial}' in out
   assert f'the raw data in {full} differs' in out
   assert 'delete that folder' in out
+
+
+def test_a_misspelt_builder_option_of_prepare_is_refused():
+  from simper_jax import prepare  # pylint: disable=g-import-not-at-top
+  cfg = prepare.data_config('ubfc_rppg', '/tmp/x', '', 'image_size=16')
+  assert cfg.image_size == 16
+  with pytest.raises(ValueError, match=r"ubfc_rppg has no option "
+                     r"'image_sise'; it has \['chunk_length', 'image_size'\]"):
+    prepare.data_config('ubfc_rppg', '/tmp/x', '', 'image_sise=16')
