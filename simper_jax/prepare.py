@@ -33,12 +33,18 @@ import sys
 from absl import app
 from absl import flags
 
-_DATA_DIR = flags.DEFINE_string('data_dir', None, 'TFDS data folder to '
-                                'write the prepared dataset to.')
-_MANUAL_DIR = flags.DEFINE_string('manual_dir', '', 'Folder holding the '
-                                  'raw data (manual-download datasets).')
-_BUILDER_CONFIG = flags.DEFINE_string(
-    'builder_config', '', 'Builder options, key=value[,key=value...].')
+FLAGS = flags.FLAGS
+
+
+def _define_flags() -> None:
+  """The command's flags (defined only when it runs, so that importing
+  this module beside another command's does not clash)."""
+  flags.DEFINE_string('data_dir', None, 'TFDS data folder to write the '
+                      'prepared dataset to.')
+  flags.DEFINE_string('manual_dir', '', 'Folder holding the raw data '
+                      '(manual-download datasets).')
+  flags.DEFINE_string('builder_config', '', 'Builder options, '
+                      'key=value[,key=value...].')
 
 
 def data_config(name: str, data_dir: str, manual_dir: str = '',
@@ -78,12 +84,12 @@ def main(argv):
   if len(argv) != 2:
     raise app.UsageError('usage: python -m simper_jax.prepare NAME '
                          '--data_dir=DIR [--manual_dir=RAW]')
-  if not _DATA_DIR.value:
+  if not FLAGS.data_dir:
     raise app.UsageError('--data_dir is required.')
   from tfds_builders import common  # pylint: disable=g-import-not-at-top
   try:
     builder = run(argv[1], os.path.abspath(os.path.expanduser(
-        _DATA_DIR.value)), _MANUAL_DIR.value, _BUILDER_CONFIG.value)
+        FLAGS.data_dir)), FLAGS.manual_dir, FLAGS.builder_config)
   except (common.DataError, ValueError, FileNotFoundError) as e:
     sys.exit(f'error: {e}')
   splits = {k: v.num_examples for k, v in builder.info.splits.items()}
@@ -95,4 +101,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  _define_flags()
   app.run(main)
