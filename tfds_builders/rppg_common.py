@@ -181,13 +181,25 @@ def build_report() -> common.BuildReport:
 def video_examples(config: RppgConfig, report: common.BuildReport,
                    split: str, *,
                    frames: np.ndarray, face_detected: bool, ppg: np.ndarray,
-                   fps: float, subject: str, video_id: str
+                   fps: float, subject: str, video_id: str,
+                   segments: Sequence[tuple[int, int]] | None = None,
+                   in_ppg_hole: np.ndarray | None = None
                    ) -> Iterator[tuple[str, dict]]:
-  """Yields ``(key, example)`` for the whole chunks of one cropped video."""
+  """Yields ``(key, example)`` for the whole chunks of one cropped video.
+
+  Args:
+    segments: ``[(start, end), ...]`` gap-free frame ranges, each chunked
+      on its own (no chunk spans a gap); default the whole video.
+    in_ppg_hole: ``[T]`` bool, frames inside a hole of the PPG; a chunk
+      with one is not labelled (skipped, counted in
+      ``chunks_in_ppg_holes``). ``chunk_index`` counts every whole chunk
+      in order, skipped ones included.
+  """
   where = f'video {video_id!r}'
-  if len(frames) != len(ppg):
+  if len(frames) != len(ppg) or (in_ppg_hole is not None
+                                 and len(in_ppg_hole) != len(frames)):
     raise common.DataError(f'{where}: {len(frames)} frames but {len(ppg)} PPG '
-                    'samples after alignment.')
+                           'samples after alignment.')
   if not np.all(np.isfinite(ppg)):
     raise common.DataError(f'{where}: the PPG waveform contains NaN or '
                            'infinity.')
@@ -197,26 +209,33 @@ def video_examples(config: RppgConfig, report: common.BuildReport,
   if not face_detected and config.face_crop:
     report.add(split, 'no_face_videos', video_id)
   length = config.chunk_length
-  n = len(frames) // length
-  if n == 0:
+  segments = [(0, len(frames))] if segments is None else segments
+  if sum((b - a) // length for a, b in segments) == 0:
     report.add(split, 'too_short_videos', (video_id, len(frames)))
     return
-  report.add(split, 'tail_frames_dropped', len(frames) - n * length)
-  for i in range(n):
-    sl = slice(i * length, (i + 1) * length)
-    wave = np.asarray(ppg[sl], np.float64)
-    hr = signals.hr_fft(wave, fps, band=tuple(config.hr_band))
-    report.add(split, 'chunks', 1)
-    yield f'{video_id}/{i:04d}', {
-        'video': frames[sl],
-        'ppg': wave.astype(np.float32),
-        'heart_rate': np.float32(hr),
-        'fps': np.float32(fps),
-        'subject': str(subject),
-        'video_id': str(video_id),
-        'chunk_index': np.int32(i),
-        'face_detected': bool(face_detected),
-    }
+  index = -1
+  for a, b in segments:
+    n = (b - a) // length
+    report.add(split, 'tail_frames_dropped', (b - a) - n * length)
+    for i in range(n):
+      sl = slice(a + i * length, a + (i + 1) * length)
+      index += 1
+      if in_ppg_hole is not None and in_ppg_hole[sl].any():
+        report.add(split, 'chunks_in_ppg_holes', 1)
+        continue
+      wave = np.asarray(ppg[sl], np.float64)
+      hr = signals.hr_fft(wave, fps, band=tuple(config.hr_band))
+      report.add(split, 'chunks', 1)
+      yield f'{video_id}/{index:04d}', {
+          'video': frames[sl],
+          'ppg': wave.astype(np.float32),
+          'heart_rate': np.float32(hr),
+          'fps': np.float32(fps),
+          'subject': str(subject),
+          'video_id': str(video_id),
+          'chunk_index': np.int32(index),
+          'face_detected': bool(face_detected),
+      }
 
 
 class RppgBuilder(array_record.ArrayRecordBuilder):
@@ -247,6 +266,10 @@ class RppgBuilder(array_record.ArrayRecordBuilder):
         metadata=tfds.core.MetadataDict(),
     )
 
+  def _build_report(self) -> common.BuildReport:
+    """The counts this builder reports (PURE adds its gaps)."""
+    return build_report()
+
   def _videos(self, manual_dir: str) -> dict[str, Sequence[Any]]:
     raise NotImplementedError
 
@@ -261,7 +284,7 @@ class RppgBuilder(array_record.ArrayRecordBuilder):
       raise common.DataError(
           f'{self.name}: no videos found in {manual_dir!r}.\n'
                       f'{self.MANUAL_DOWNLOAD_INSTRUCTIONS}')
-    self._report = build_report()
+    self._report = self._build_report()
     self._cropper = FaceCropper(self.builder_config)
     return {split: self._generate_examples(split, entries)
             for split, entries in videos.items() if entries}

@@ -30,7 +30,6 @@ are listed in the build report (``frame_gaps``, ``ppg_holes``,
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from typing import Any, Iterator
@@ -39,7 +38,6 @@ import numpy as np
 
 from tfds_builders import common
 from tfds_builders import rppg_common
-from tfds_builders import signals
 
 TEST_SUBJECTS = (8, 9, 10)
 # An interval longer than this times the median interval is a gap.
@@ -161,59 +159,6 @@ def build_report() -> common.BuildReport:
       lists=base.lists + ('frame_gaps', 'ppg_holes'), summary=_summary)
 
 
-def segment_examples(config: rppg_common.RppgConfig,
-                     report: common.BuildReport, split: str, *,
-                     frames: np.ndarray, face_detected: bool,
-                     ppg: np.ndarray, fps: float, subject: str,
-                     video_id: str, segments: list[tuple[int, int]],
-                     in_ppg_hole: np.ndarray) -> Iterator[tuple[str, dict]]:
-  """Like ``rppg_common.video_examples``, chunking each gap-free segment
-  on its own and skipping (counting) chunks with a frame in a PPG hole.
-
-  ``chunk_index`` counts the whole chunks of the video in order, skipped
-  ones included.
-  """
-  where = f'video {video_id!r}'
-  if not len(frames) == len(ppg) == len(in_ppg_hole):
-    raise common.DataError(f'{where}: {len(frames)} frames but {len(ppg)} PPG '
-                           'samples after alignment.')
-  if not np.all(np.isfinite(ppg)):
-    raise common.DataError(f'{where}: the PPG waveform contains NaN or '
-                           'infinity.')
-  if not (math.isfinite(fps) and fps > 0):
-    raise common.DataError(f'{where}: frame rate {fps!r} is not positive.')
-  report.add(split, 'videos', 1)
-  if not face_detected and config.face_crop:
-    report.add(split, 'no_face_videos', video_id)
-  length = config.chunk_length
-  if sum((b - a) // length for a, b in segments) == 0:
-    report.add(split, 'too_short_videos', (video_id, len(frames)))
-    return
-  index = 0
-  for a, b in segments:
-    n = (b - a) // length
-    report.add(split, 'tail_frames_dropped', (b - a) - n * length)
-    for i in range(n):
-      sl = slice(a + i * length, a + (i + 1) * length)
-      index += 1
-      if in_ppg_hole[sl].any():
-        report.add(split, 'chunks_in_ppg_holes', 1)
-        continue
-      wave = np.asarray(ppg[sl], np.float64)
-      hr = signals.hr_fft(wave, fps, band=tuple(config.hr_band))
-      report.add(split, 'chunks', 1)
-      yield f'{video_id}/{index - 1:04d}', {
-          'video': frames[sl],
-          'ppg': wave.astype(np.float32),
-          'heart_rate': np.float32(hr),
-          'fps': np.float32(fps),
-          'subject': str(subject),
-          'video_id': str(video_id),
-          'chunk_index': np.int32(index - 1),
-          'face_detected': bool(face_detected),
-      }
-
-
 def read_png(path: str) -> np.ndarray:
   import cv2  # pylint: disable=g-import-not-at-top
   frame = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -299,15 +244,5 @@ class Builder(rppg_common.RppgBuilder):
                 subject=f'{subject:02d}', video_id=name, segments=segments,
                 in_ppg_hole=in_holes(frame_ts, ppg_ts, holes))
 
-  def _split_generators(self, dl_manager):
-    generators = super()._split_generators(dl_manager)
-    self._report = build_report()  # the generators have not started yet
-    return generators
-
-  def _generate_examples(self, split, entries):
-    for entry in entries:
-      video = self._load(entry)
-      yield from segment_examples(self.builder_config, self._report, split,
-                                  **video)
-    self._report.print(self.name, split)
-    self.info.metadata['build_report'] = dict(self._report.splits)
+  def _build_report(self) -> common.BuildReport:
+    return build_report()
