@@ -1,6 +1,6 @@
 """Readouts of a frozen encoder's feature series, fitted on train only.
 
-* :func:`fft_peak_frequency`: the frequency of the strongest spectral peak
+* ``spectra.fft_peak_frequency``: the frequency of the strongest spectral peak
   (training-free), optionally rescaled by :func:`fit_scale` (one factor
   fitted on train, which undoes harmonic lock such as a feature at ``2f``);
 * :func:`probe_features` + :func:`fit_ridge_cv`: a linear probe
@@ -28,8 +28,6 @@ from simper_jax.evaluation import spectra
 from simper_jax.tasks import base as task_base
 from tfds_builders import signals
 
-DEFAULT_BAND = spectra.DEFAULT_BAND
-fft_peak_frequency = spectra.fft_peak_frequency
 CV_CRITERIA = ('mse', 'mae')
 
 
@@ -69,7 +67,7 @@ def fit_scale(pred_train, y_train) -> float:
 
 
 def probe_features(series, fps: float,
-                   band: Sequence[float] = DEFAULT_BAND) -> np.ndarray:
+                   band: Sequence[float] = spectra.DEFAULT_BAND) -> np.ndarray:
   """Linear-probe input: standardized series and unit-sum band spectrum.
 
   Two blocks, concatenated:
@@ -299,7 +297,8 @@ class Readouts:
     """Readout -> ``[N]`` predictions for ``[N, length]`` series."""
     every = dict(task.extra_predictions(feats, self.fps, self.band))
     if self.per_hz is not None:
-      peaks = self.per_hz * fft_peak_frequency(feats, self.fps, self.band)
+      peaks = self.per_hz * spectra.fft_peak_frequency(feats, self.fps,
+                                                       self.band)
       every.update(fft=peaks, fft_scaled=self.scale * peaks)
     if self.probe is not None:
       x = probe_features(feats, self.fps, self.band)
@@ -369,7 +368,7 @@ def fit(feats: np.ndarray, y: np.ndarray, task: task_base.Task, *,
   units = n if groups is None else len(np.unique(groups))
   scale, probe, chosen, cv = float('nan'), None, '', {}
   if per_hz is not None and n >= 1:
-    scale = fit_scale(per_hz * fft_peak_frequency(feats, fps, band), y)
+    scale = fit_scale(per_hz * spectra.fft_peak_frequency(feats, fps, band), y)
   if units >= 2:
     x = probe_features(feats, fps, band)
     fits = {name: fit_ridge_cv(_block(x, name, length), y,

@@ -26,7 +26,7 @@ def test_peak_matches_brute_force_grid_argmax():
   f = rng.uniform(0.5, 6.0, size=6)
   x = sines(f, rng.uniform(0, 2 * np.pi, 6), noise=0.3, seed=2)
   x += 0.4 * sines(rng.uniform(6.0, 12.0, 6), np.zeros(6))
-  got = readouts.fft_peak_frequency(x, FPS, band=(0.25, 15.0))
+  got = spectra.fft_peak_frequency(x, FPS, band=(0.25, 15.0))
   grid = np.arange(0.25, 15.0 + 1e-9, 1e-3)
   w = np.array(refs.hann(L))
   t = np.arange(L) / FPS
@@ -48,15 +48,15 @@ def test_peak_recovers_off_bin_frequencies():
   rng = np.random.default_rng(3)
   f = np.concatenate([[1.37, 0.5, 4.99, 2.5 + 0.1], rng.uniform(0.5, 5, 40)])
   phases = rng.uniform(0, 2 * np.pi, f.size)
-  clean = readouts.fft_peak_frequency(sines(f, phases), FPS)
+  clean = spectra.fft_peak_frequency(sines(f, phases), FPS)
   np.testing.assert_allclose(clean, f, atol=2e-3)
   # A bin is 0.2 Hz; the refinement must beat the plain bin grid by far.
   # Noise std 0.2 (per-sample SNR 12.5): estimator std ~0.002 Hz.
-  noisy = readouts.fft_peak_frequency(sines(f, phases, noise=0.2, seed=4),
+  noisy = spectra.fft_peak_frequency(sines(f, phases, noise=0.2, seed=4),
                                       FPS)
   np.testing.assert_allclose(noisy, f, atol=0.02)
   # Noise std 0.5 nears the Cramer-Rao bound (~0.006 Hz); check the mean.
-  noisier = readouts.fft_peak_frequency(
+  noisier = spectra.fft_peak_frequency(
       sines(f, phases, noise=0.5, seed=5), FPS)
   assert np.mean(np.abs(noisier - f)) < 0.01
 
@@ -64,15 +64,15 @@ def test_peak_recovers_off_bin_frequencies():
 def test_peak_respects_band_and_edges():
   # A strong 8 Hz and a weaker 2 Hz component: the band picks which wins.
   x = sines([8.0], [0.3]) + 0.3 * sines([2.0], [1.0])
-  assert abs(readouts.fft_peak_frequency(x, FPS)[0] - 8.0) < 2e-3
-  assert abs(readouts.fft_peak_frequency(x, FPS, band=(0.5, 5.0))[0] -
+  assert abs(spectra.fft_peak_frequency(x, FPS)[0] - 8.0) < 2e-3
+  assert abs(spectra.fft_peak_frequency(x, FPS, band=(0.5, 5.0))[0] -
              2.0) < 2e-3
   # Nyquist: an alternating series peaks exactly at fps / 2.
   alt = np.where(np.arange(L) % 2 == 0, 1.0, -1.0)[None]
-  np.testing.assert_allclose(readouts.fft_peak_frequency(alt, FPS), 15.0)
+  np.testing.assert_allclose(spectra.fft_peak_frequency(alt, FPS), 15.0)
   # No peak inside the band (it lies on the 6 Hz main lobe's flank): the
   # highest in-band bin, a band edge.
-  edge = readouts.fft_peak_frequency(sines([6.0], [0.0]), FPS,
+  edge = spectra.fft_peak_frequency(sines([6.0], [0.0]), FPS,
                                      band=(5.7, 5.82))
   assert edge[0] == pytest.approx(5.8)
 
@@ -84,12 +84,12 @@ def test_peak_prefers_in_band_peak_over_drift_at_band_edge():
   freqs, power = spectra.power_spectrum(x, FPS, n_fft=4 * L)
   in_band = freqs >= 0.25
   assert freqs[in_band][np.argmax(power[0, in_band])] == 0.25
-  assert abs(readouts.fft_peak_frequency(x, FPS)[0] - 2.0) < 2e-3
+  assert abs(spectra.fft_peak_frequency(x, FPS)[0] - 2.0) < 2e-3
 
 
 def test_peak_of_constant_series_is_band_low_edge():
   x = np.stack([np.full(L, 3.3), sines([1.37], [0.0])[0], np.zeros(L)])
-  got = no_warnings(readouts.fft_peak_frequency, x, FPS, band=(0.4, 10.0))
+  got = no_warnings(spectra.fft_peak_frequency, x, FPS, band=(0.4, 10.0))
   assert got[0] == 0.4 and got[2] == 0.4
   assert abs(got[1] - 1.37) < 2e-3
   assert np.isfinite(got).all()
@@ -104,14 +104,14 @@ def test_fit_scale_undoes_harmonic_lock():
   # The feature runs at 2f (harmonic lock); 2f <= 10 Hz < Nyquist.
   x_tr = sines(2 * y_tr, rng.uniform(0, 6.3, 300), noise=0.3, seed=6)
   x_te = sines(2 * y_te, rng.uniform(0, 6.3, 200), noise=0.3, seed=7)
-  p_tr = readouts.fft_peak_frequency(x_tr, FPS)
+  p_tr = spectra.fft_peak_frequency(x_tr, FPS)
   # Wrong peaks on a fifth of train (e.g. drift picked): far-off ratios.
   bad = rng.choice(300, 60, replace=False)
   p_tr[bad] = rng.uniform(0.25, 15.0, 60)
   scale = readouts.fit_scale(p_tr, y_tr)
   assert isinstance(scale, float)
   assert abs(scale - 0.5) < 0.005
-  readout = scale * readouts.fft_peak_frequency(x_te, FPS)
+  readout = scale * spectra.fft_peak_frequency(x_te, FPS)
   assert scores.regression_metrics(readout, y_te)['mae'] < 0.02
 
 
@@ -341,11 +341,11 @@ def test_fit_readouts_needs_the_train_split():
 
 
 @pytest.mark.parametrize('call', [
-    lambda: readouts.fft_peak_frequency(np.zeros((2, 3, L)), FPS),
-    lambda: readouts.fft_peak_frequency(np.zeros((2, L)), FPS, band=(5, 1)),
-    lambda: readouts.fft_peak_frequency(np.zeros((2, L)), FPS, band=(16, 20)),
-    lambda: readouts.fft_peak_frequency(np.zeros((2, L)), FPS, pad_factor=0),
-    lambda: readouts.fft_peak_frequency(np.full((2, L), np.nan), FPS),
+    lambda: spectra.fft_peak_frequency(np.zeros((2, 3, L)), FPS),
+    lambda: spectra.fft_peak_frequency(np.zeros((2, L)), FPS, band=(5, 1)),
+    lambda: spectra.fft_peak_frequency(np.zeros((2, L)), FPS, band=(16, 20)),
+    lambda: spectra.fft_peak_frequency(np.zeros((2, L)), FPS, pad_factor=0),
+    lambda: spectra.fft_peak_frequency(np.full((2, L), np.nan), FPS),
     lambda: readouts.probe_features(np.zeros((0, L)), FPS),
     lambda: readouts.fit_scale(np.ones((2, 2)), np.ones((2, 2))),
     lambda: readouts.fit_ridge_cv(np.ones((10, 2)), np.ones(9)),
