@@ -389,6 +389,37 @@ def test_impossible_configs_for_the_data(tmp_path, config, match):
   assert match in _raise(tmp_path, raw, **config)
 
 
+def test_a_single_hour_of_data_is_one_line_with_its_date(tmp_path):
+  raw = tmp_path / 'raw'
+  syn.write_goes_file(str(raw / 'alpha' / syn.goes_name(syn.START, 'G18')),
+                      np.full((4, 6), 300.0), np.zeros((4, 6), np.uint8),
+                      syn.START + 170.0)
+  msg = _raise(tmp_path, raw)
+  assert 'a single hour, 2023-07-01T00:00' in msg, msg
+  assert 'Add the files of more hours' in msg
+  assert ' to ' not in msg  # no date range (it was printed backwards)
+
+
+@pytest.mark.parametrize('units', [None, 'degC'])
+def test_celsius_without_units_is_named_not_flagged(tmp_path, units):
+  raw = tmp_path / 'raw'
+  kk, yy, xx = np.meshgrid(np.arange(30), np.arange(4), np.arange(6),
+                           indexing='ij')
+  celsius = syn.lst_kelvin(syn.START + 3600 * kk, yy, xx, base=300.0,
+                           amplitude=10.0, peak_hour=20.0) - 273.15
+  path = raw / 'gamma' / 'export.nc'
+  syn.write_plain_file(str(path), celsius, None, np.arange(30), packed=False,
+                       units=units)
+  if units is None:  # every value outside the kelvin range: say why
+    msg = _raise(tmp_path, raw)
+    assert str(path) in msg and 'no units attribute' in msg
+    assert 'look like Celsius' in msg and 'degC' in msg
+  else:  # the same values with their units build
+    builder = _build(tmp_path / 'tfds', raw, window_hours=6, patch=2)
+    ex = _examples(builder, 'train')[0]
+    assert 270 < float(ex['lst']) < 320
+
+
 def test_a_split_with_every_window_skipped_is_an_error(tmp_path):
   # Sonoran's dead pixel is in every window; great_plains' windows all
   # hold some flagged pixel-hour.

@@ -473,6 +473,27 @@ def test_videos_shorter_than_a_chunk_are_counted(tmp_path):
   assert [tuple(v) for v in report['too_short_videos']] == [('subject4', 12)]
 
 
+def test_a_split_left_without_examples_is_one_error_and_nothing_kept(
+    tmp_path, capsys):
+  from tfds_builders import common  # pylint: disable=g-import-not-at-top
+  raw = tmp_path / 'raw'
+  for number, n in ((1, 30), (40, 12)):  # the only test video is too short
+    t = np.arange(n) / 30.0
+    rppg_synthetic.write_ubfc_subject(
+        str(raw / f'subject{number}'),
+        rppg_synthetic.face_frames(t, 80, height=32, width=40, noise=0),
+        rppg_synthetic.ppg(t, 80), 30.0)
+  with pytest.raises(common.DataError) as e:
+    _build('ubfc_rppg', tmp_path / 'tfds', raw, image_size=8,
+           chunk_length=20)
+  msg = str(e.value)
+  assert len(msg.splitlines()) == 1
+  assert msg.startswith('ubfc_rppg: the build failed')
+  assert 'split "test"' in msg and 'too-short' in msg
+  assert "[('subject40', 12)]" in capsys.readouterr().out  # the report
+  assert not [f for _, _, fs in os.walk(tmp_path / 'tfds') for f in fs]
+
+
 def _prepare_cli(*args):
   return subprocess.run(
       [sys.executable, '-m', 'simper_jax.prepare', *args],

@@ -190,6 +190,26 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_intact_one(
   assert '6' in os.listdir(ckpts)
 
 
+@pytest.mark.parametrize('change', [{'model.channels': (6, 8)},
+                                    {'model.name': 'tscan'}])
+def test_a_workdir_from_another_model_is_one_line_and_kept(data_dir,
+                                                           tmp_path, change):
+  workdir = str(tmp_path / 'other')
+  train.train_and_evaluate(_smoke(data_dir, num_train_steps=2,
+                                  checkpoint_every_steps=2), workdir)
+  ckpts = os.path.join(workdir, 'checkpoints')
+  saved = sorted(os.listdir(ckpts))
+  with pytest.raises(ValueError) as e:
+    train.train_and_evaluate(_smoke(data_dir, num_train_steps=4, **change),
+                             workdir)
+  msg = str(e.value)
+  assert len(msg.splitlines()) == 1, msg
+  assert f'no checkpoint in {ckpts} can be restored' in msg
+  assert 'use a new --workdir' in msg
+  assert sorted(os.listdir(ckpts)) == saved  # the other run's are kept
+  assert _final_state(workdir, 2)  # and still restore as they were
+
+
 def test_init_only_beside_a_trained_run_keeps_its_evaluation(data_dir,
                                                              tmp_path):
   workdir = str(tmp_path / 'run')

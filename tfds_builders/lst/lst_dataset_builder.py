@@ -268,6 +268,12 @@ class Builder(array_record.ArrayRecordBuilder):
     centres = {r.name: self._centres(r) for r in regions}
     first = min(r.first for r in regions)
     end = max(r.end for r in regions)
+    if end - first < 2:
+      raise DataError(
+          f'lst: the data holds a single hour, {_iso(first * 3600)}; a '
+          f'train and a test split need at least two, and one example '
+          f'{c.window_hours + c.horizon_hours} consecutive hours (window_hours'
+          ' + horizon_hours) in each. Add the files of more hours.')
     if c.split_time:
       boundary = math.ceil(parse_time(c.split_time) / 3600.0)
       if not first < boundary < end:

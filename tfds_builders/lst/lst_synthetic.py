@@ -148,7 +148,7 @@ def write_goes_file(path: str, lst_k: np.ndarray, dqf: np.ndarray,
 def write_plain_file(path: str, lst_k: np.ndarray, dqf: np.ndarray | None,
                      times: np.ndarray, *, fmt: str = 'hdf5',
                      time_units: str = 'hours since 2023-07-01 00:00:00',
-                     packed: bool = True, units: str = 'K') -> None:
+                     packed: bool = True, units: str | None = 'K') -> None:
   """A plain ``(time, y, x)`` LST file.
 
   Args:
@@ -160,7 +160,7 @@ def write_plain_file(path: str, lst_k: np.ndarray, dqf: np.ndarray | None,
     fmt: ``'hdf5'`` (NetCDF4) or ``'netcdf3'`` (classic).
     time_units: CF units of ``time``.
     packed: int16 with ``scale_factor``/``add_offset`` (else float32).
-    units: of ``LST`` (``'K'`` or ``'degC'``).
+    units: of ``LST`` (``'K'`` or ``'degC'``; None: no ``units``).
   """
   lst_k = np.asarray(lst_k, np.float64)
   if packed:
@@ -181,6 +181,8 @@ def write_plain_file(path: str, lst_k: np.ndarray, dqf: np.ndarray | None,
   if dqf is not None:
     variables['DQF'] = (np.asarray(dqf, np.uint8).view(np.int8),
                         ('time', 'y', 'x'), {'_Unsigned': 'true'})
+  if units is None:
+    del attrs['units']
   _write(path, fmt, dict(zip(('time', 'y', 'x'), raw.shape)), variables)
 
 

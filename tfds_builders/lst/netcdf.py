@@ -261,10 +261,35 @@ def unpack(raw: np.ndarray, attrs: dict[str, Any], where: str
                     'kelvin ("K") nor Celsius ("degC").')
   values = decode(raw, attrs, where).astype(np.float64)
   valid = np.isfinite(values) & _stored_valid(raw, values, attrs)
+  if 'units' not in attrs:
+    _refuse_unlabelled_celsius(values[valid], where)
   if units in _CELSIUS:
     values = values + 273.15
   valid &= (values >= PLAUSIBLE_K[0]) & (values <= PLAUSIBLE_K[1])
   return values, valid
+
+
+# Celsius a land surface reaches (about -90 to 70 degC).
+_PLAUSIBLE_C = (-90.0, 80.0)
+
+
+def _refuse_unlabelled_celsius(values: np.ndarray, where: str) -> None:
+  """No ``units``: kelvin is assumed, unless most values are Celsius.
+
+  Without the check such a file's every value fails the kelvin range and
+  every target is reported as flagged, which hides the cause.
+  """
+  if not values.size:
+    return
+  kelvin = np.mean((values >= PLAUSIBLE_K[0]) & (values <= PLAUSIBLE_K[1]))
+  celsius = np.mean((values >= _PLAUSIBLE_C[0]) & (values <= _PLAUSIBLE_C[1]))
+  if celsius > 0.5 and kelvin < 0.5:
+    raise DataError(
+        f'{where}: LST has no units attribute and its values (median '
+        f'{np.median(values):.1f}) look like Celsius, not kelvin. Add the '
+        'units (e.g. `ncatted -a units,LST,o,c,degC FILE`, or '
+        '`ds.LST.attrs["units"] = "degC"` in xarray before saving) or '
+        'store kelvin.')
 
 
 # Microsecond datetimes where xarray has them (2025.01+): any year, not only
