@@ -249,3 +249,56 @@ def test_non_finite_or_non_positive_values_name_csv_line_column(
       '(times are seconds >= 0 in the YouTube video, count is a number of '
       'repetitions > 0).')
   assert not (tmp_path / 'tfds' / 'countix').exists()
+
+
+@pytest.mark.parametrize('row,what', [
+    ('aaaaaaaaaaa,x,20,24,22,21,3', 'need repetition_end > repetition_start,'
+     ' got 21 <= 22'),
+    ('aaaaaaaaaaa,x,24,20,20.5,23.5,3', 'need kinetics_end > kinetics_start,'
+     ' got 20 <= 24'),
+    ('aaaaaaaaaaa,x,20,24,20.5,23.5', 'the row has too few fields'),
+    ('aaaaaaaaaaa,x,20,24,20.5,23.5,3,7', 'the row has too many fields'),
+    (',x,20,24,20.5,23.5,3', "column 'video_id': empty"),
+])
+def test_impossible_rows_name_csv_and_line(tmp_path, row, what):
+  raw = _raw(tmp_path, train='bbbbbbbbbbb,squat,5,9,5.0,8.0,2\n' + row + '\n')
+  cfg = countix.CountixConfig(name='t', num_frames=16, image_size=16)
+  builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
+  with pytest.raises(common.DataError) as e:
+    datasets.build(builder, str(raw))
+  path = os.path.join(str(raw), 'countix_train.csv')
+  assert str(e.value).startswith(f'{path}, line 3')
+  assert what in str(e.value) and 'fix or delete this row' in str(e.value)
+  assert not (tmp_path / 'tfds' / 'countix').exists()
+
+
+def test_corrupt_and_too_short_clips_are_counted_not_dropped(tmp_path,
+                                                            capsys):
+  import cv2  # pylint: disable=g-import-not-at-top
+  raw = _raw(tmp_path, train=('aaaaaaaaaaa,a,20,24,20.5,23.5,3\n'
+                              'bbbbbbbbbbb,b,5,9,5.0,8.0,2\n'
+                              'ddddddddddd,d,0,4,0.5,3.5,5\n'),
+             val='eeeeeeeeeee,e,12,16,12.5,15.5,3\n',
+             test='eeeeeeeeeee,,12,16,12.5,15.5,3\n')
+  (raw / 'clips' / 'aaaaaaaaaaa.mp4').write_bytes(b'\x00' * 500)  # corrupt
+  short = str(raw / 'clips' / 'ddddddddddd.mp4')  # 1 s for a 3.5 s segment
+  writer = cv2.VideoWriter(short, cv2.VideoWriter_fourcc(*'mp4v'), 10.0,
+                           (16, 16))
+  for _ in range(10):
+    writer.write(np.zeros((16, 16, 3), np.uint8))
+  writer.release()
+  cfg = countix.CountixConfig(name='t', num_frames=16, image_size=16)
+  builder = countix.Builder(config=cfg, data_dir=str(tmp_path / 'tfds'))
+  datasets.build(builder, str(raw))
+  meta = builder.info.metadata
+  assert meta['manifest_counts']['train'] == {'rows': 3, 'found': 1,
+                                              'unreadable': 2}
+  errors = {e['video_id']: e['error'] for e in meta['manifest']['train']
+            if e['status'] == 'unreadable'}
+  assert 'OpenCV cannot open this video' in errors['aaaaaaaaaaa']
+  assert errors['ddddddddddd'].startswith(f'{short}: the video ends at '
+                                          'frame 10 (1.00 s)')
+  assert builder.info.splits['train'].num_examples == 1
+  out = capsys.readouterr().out
+  assert 'countix [train]: row 0 not used:' in out
+  assert 'countix [train]: row 2 not used:' in out
