@@ -329,6 +329,8 @@ def test_missing_manual_dir_says_where_and_how(tmp_path):
   assert str(tmp_path / 'nowhere') in msg and 'does not exist' in msg
   assert '--manual_dir' in msg
   assert 'noaa-goes16' in msg and 'ABI-L2-LSTC' in msg
+  (tmp_path / 'empty').mkdir()
+  assert 'is empty' in _raise(tmp_path, tmp_path / 'empty')
 
 
 def test_folder_without_netcdf_files(tmp_path):
@@ -492,3 +494,230 @@ def test_adapter_names_custom_configs(tmp_path):
   assert b.builder_config.name == 'default_w24_p8_c10-20_f0p2'
   assert b.builder_config.centres == ((10, 20),)
   assert b.builder_config.window_hours == 24
+
+
+# ------------------------------------------------ more malformed input
+# Each case of the card's "Malformed input and what it gets" that the
+# tests above do not feed: one region 'zeta' holding the bad file.
+
+
+def _h5(path, **variables):
+  """An HDF5 file of plain datasets (no netCDF dimensions): name ->
+  (values, attrs)."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  path.parent.mkdir(parents=True, exist_ok=True)
+  with h5py.File(path, 'w') as f:
+    for name, (values, attrs) in variables.items():
+      f[name] = values
+      for key, value in attrs.items():
+        f[name].attrs[key] = value
+
+
+def _kelvin(hours=30):
+  kk, yy, xx = np.meshgrid(np.arange(hours), np.arange(4), np.arange(6),
+                           indexing='ij')
+  return syn.lst_kelvin(syn.START + 3600 * kk, yy, xx, base=300.0,
+                        amplitude=10.0, peak_hour=20.0)
+
+
+_HOURS = {'units': 'hours since 2023-07-01'}
+_GRIDS = np.full((5, 4, 6), 300.0)
+
+
+def _write_bad(path, case):
+  def plain(lst=None, times=np.arange(30.0), **kw):
+    syn.write_plain_file(str(path), _kelvin() if lst is None else lst, None,
+                         times, **kw)
+  if case == 'empty':
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b'')
+  elif case == 'gzip':
+    import gzip  # pylint: disable=g-import-not-at-top
+    plain()
+    path.write_bytes(gzip.compress(path.read_bytes()))
+  elif case == 'damaged_data':  # the header reads, LST's data does not
+    import h5py  # pylint: disable=g-import-not-at-top
+    plain()
+    with h5py.File(path, 'r') as f:
+      chunk = f['LST'].id.get_chunk_info(0)
+    data = bytearray(path.read_bytes())
+    start = chunk.byte_offset + 10
+    data[start:chunk.byte_offset + chunk.size] = bytes(chunk.size - 10)
+    path.write_bytes(bytes(data))
+  elif case == 'lst_1d':
+    _h5(path, LST=(np.full(5, 300.0), {}), time=(np.arange(5.0), _HOURS))
+  elif case == 'lst_text':
+    _h5(path, LST=(np.full((5, 4, 6), b'x'), {}),
+        time=(np.arange(5.0), _HOURS))
+  elif case == 'dqf_shape':
+    _h5(path, LST=(_GRIDS, {}), DQF=(np.zeros((5, 4, 5), np.uint8), {}),
+        time=(np.arange(5.0), _HOURS))
+  elif case == 'goes_two_times':
+    _h5(path, LST=(_GRIDS[0], {}), t=(np.arange(2.0), _HOURS))
+  elif case == 'plain_no_time':
+    _h5(path, LST=(_GRIDS, {}))
+  elif case == 'time_length':
+    _h5(path, LST=(_GRIDS, {}), time=(np.arange(4.0), _HOURS))
+  elif case == 'time_last':  # (y, x, time), 6 x 4 x 6: sizes cannot tell
+    import xarray as xr  # pylint: disable=g-import-not-at-top
+    path.parent.mkdir(parents=True)
+    xr.Dataset({'LST': (('y', 'x', 'time'), np.full((6, 4, 6), 300.0)),
+                'time': ('time', np.arange(6.0), _HOURS)}).to_netcdf(
+                    path, engine='scipy')
+  elif case == 'empty_grid':
+    _h5(path, LST=(np.zeros((5, 0, 6)), {}), time=(np.arange(5.0), _HOURS))
+  elif case == 'time_text':
+    _h5(path, LST=(_GRIDS[:2], {}),
+        time=(np.array([b'2023-07-01', b'2023-07-02']), _HOURS))
+  elif case == 'time_no_units':
+    _h5(path, LST=(_GRIDS, {}), time=(np.arange(5.0), {}))
+  elif case == 'time_not_cf':
+    plain(time_units='hours after 2023-07-01')
+  elif case == 'time_nan':
+    plain(times=np.r_[np.arange(29.0), np.nan])
+  elif case == 'time_calendar':
+    _h5(path, LST=(_GRIDS, {}), time=(np.arange(5.0), {
+        'units': 'days since 2023-01-01', 'calendar': '360_day'}))
+  elif case == 'time_fill':
+    _h5(path, LST=(_GRIDS, {}), time=(np.r_[np.arange(4.0), -1.0], {
+        **_HOURS, '_FillValue': -1.0}))
+  elif case == 'two_steps_one_hour':  # half-hourly
+    plain(times=np.arange(30.0) / 2)
+  elif case == 'units_unknown':
+    plain(units='degF')
+  elif case == 'units_kelvin_but_celsius':
+    plain(_kelvin() - 273.15, packed=False, units='K')
+  elif case == 'units_celsius_but_kelvin':
+    plain(packed=False, units='degC')
+  elif case == 'not_scaled':  # packed integers without scale_factor
+    plain(_kelvin() * 100, packed=False, units='K')
+
+
+@pytest.mark.parametrize('case,match,fix', [
+    ('empty', 'empty (0 bytes)', 're-download'),
+    ('gzip', 'gzip-compressed', 'gunzip'),
+    ('damaged_data', "cannot read variable 'LST'", 're-download'),
+    ('lst_1d', 'LST has shape (5,)', '(time, y, x)'),
+    ('lst_text', 'LST holds |S1 values, not numbers', 'store'),
+    ('dqf_shape', 'DQF has shape (5, 4, 5) but LST (5, 4, 6)', 'must match'),
+    ('goes_two_times', 't holds 2 values', 'exactly one time'),
+    ('plain_no_time', 'no time variable', 'variables'),
+    ('time_length', 'time has 4 values but LST 5', 'LST (time, y, x)'),
+    ('time_last', "dimensions ('y', 'x', 'time')", 'transpose'),
+    ('empty_grid', 'LST grid (5, 0, 6) is empty', 'empty'),
+    ('time_text', 'not numbers', '<unit> since <date>'),
+    ('time_no_units', 'time units None are not CF', 'hours since'),
+    ('time_not_cf', "'hours after 2023-07-01' are not CF", 'hours since'),
+    ('time_nan', 'NaN', 'time'),
+    ('time_calendar', "calendar '360_day' is not supported", 'standard'),
+    ('time_fill', 'fill values', 'time'),
+    ('two_steps_one_hour', 'time steps 1 and 2 both fall on', 'keep one'),
+    ('units_unknown', "units 'degF' are neither kelvin", 'ncatted'),
+    ('units_kelvin_but_celsius', "units are 'K' but its values",
+     'units,LST,o,c,degC'),
+    ('units_celsius_but_kelvin', 'look like kelvin', 'units,LST,o,c,K'),
+    ('not_scaled', 'no LST value is a land-surface temperature',
+     'scale_factor'),
+])
+def test_more_malformed_files_are_named(tmp_path, case, match, fix):
+  path = tmp_path / 'raw' / 'zeta' / 'bad.nc'
+  _write_bad(path, case)
+  msg = _raise(tmp_path, tmp_path / 'raw')
+  assert str(path) in msg and match in msg and fix in msg, msg
+
+
+def test_files_are_found_at_any_depth_and_others_are_noted(tmp_path, capsys):
+  raw = tmp_path / 'raw'
+  # As `aws s3 cp --recursive .../2023/182/ RAW/conus/` lays them out.
+  for k in range(30):
+    unix = syn.START + 3600 * k
+    syn.write_goes_file(str(raw / 'conus' / f'{k:02d}' / syn.goes_name(unix)),
+                        _kelvin()[k], np.zeros((4, 6), np.uint8), None)
+  (raw / 'conus' / '03' / 'late.nc.part').write_bytes(b'partial')
+  (raw / 'conus' / '._x.nc').write_bytes(b'AppleDouble')
+  # Files in RAW itself: a region named after RAW; its 6 hours are all in
+  # train, too few for one example there and none in test (noted).
+  syn.write_plain_file(str(raw / 'loose.nc'), _kelvin(6), None,
+                       np.arange(6.0))
+  builder = _build(tmp_path / 'tfds', raw, window_hours=6, patch=2)
+  meta = builder.info.metadata
+  assert meta['regions']['conus']['files'] == 30
+  assert meta['regions']['raw']['files'] == 1
+  notes = meta['build_report']['train']['notes']
+  assert any('2 files not read' in n and 'late.nc.part' in n and '._x.nc' in n
+             for n in notes), notes
+  assert any("'raw': only 6 hours in train" in n for n in notes)
+  assert "'raw': only 0 hours in test" in capsys.readouterr().out
+  # A sub-folder named like RAW itself would be a second region 'raw'.
+  (raw / 'raw').mkdir()
+  syn.write_plain_file(str(raw / 'raw' / 'x.nc'), _kelvin(6), None,
+                       np.arange(6.0) + 100)
+  assert 'move those into a sub-folder' in _raise(tmp_path / 'b', raw)
+  # Only files it cannot read (e.g. compressed): named, with the fix.
+  only = tmp_path / 'gz'
+  (only / 'conus').mkdir(parents=True)
+  (only / 'conus' / 'a.nc.gz').write_bytes(b'x')
+  msg = _raise(tmp_path / 'c', only)
+  assert 'no NetCDF files' in msg and 'a.nc.gz' in msg and 'decompress' in msg
+
+
+def test_time_steps_out_of_order_are_read_by_their_time(tmp_path):
+  order = np.random.default_rng(0).permutation(30)
+  for name, index in (('sorted', np.arange(30)), ('shuffled', order)):
+    syn.write_plain_file(str(tmp_path / name / 'r' / 'a.nc'),
+                         _kelvin()[index], None, np.arange(30.0)[index])
+  a, b = (_examples(_build(tmp_path / f'tfds_{n}', tmp_path / n,
+                           window_hours=6, patch=2), 'train')
+          for n in ('sorted', 'shuffled'))
+  assert len(a) == len(b) == 16
+  for x, y in zip(sorted(a, key=_key), sorted(b, key=_key)):
+    np.testing.assert_array_equal(x['patches'], y['patches'])
+    assert float(x['lst']) == float(y['lst']) == pytest.approx(
+        _kelvin()[(int(x['time']) - syn.START) // 3600, 2, 3], abs=0.006)
+
+
+def test_one_hour_per_file_with_a_scalar_time_builds(tmp_path):
+  # xarray's `ds.isel(time=k).to_netcdf(...)`: 2-D LST, scalar time.
+  import xarray as xr  # pylint: disable=g-import-not-at-top
+  (tmp_path / 'raw' / 'r').mkdir(parents=True)
+  for k in range(30):
+    xr.Dataset({'LST': (('y', 'x'), _kelvin()[k], {'units': 'K'}),
+                'time': ((), float(k), _HOURS)}).to_netcdf(
+                    tmp_path / 'raw' / 'r' / f'hour{k:02d}.nc',
+                    engine='scipy')
+  builder = _build(tmp_path / 'tfds', tmp_path / 'raw', window_hours=6,
+                   patch=2)
+  ex = _examples(builder, 'train')[0]
+  assert float(ex['lst']) == pytest.approx(
+      _kelvin()[(int(ex['time']) - syn.START) // 3600, 2, 3])
+
+
+@pytest.mark.parametrize('bad', ['fill', 'dqf'])
+def test_all_fill_or_all_flagged_is_counted_then_refused(tmp_path, bad):
+  lst = _kelvin() * (np.nan if bad == 'fill' else 1)
+  dqf = np.full(lst.shape, 3, np.uint8) if bad == 'dqf' else None
+  syn.write_plain_file(str(tmp_path / 'raw' / 'bad' / 'a.nc'), lst, dqf,
+                       np.arange(30.0))
+  msg = _raise(tmp_path, tmp_path / 'raw')
+  assert 'every one of the 16 train windows was skipped' in msg
+  assert '16 invalid targets' in msg and "('bad', 2, 3, " in msg
+  # Beside a good region: its targets counted as invalid, not an error.
+  syn.write_plain_file(str(tmp_path / 'raw' / 'good' / 'a.nc'), _kelvin(),
+                       None, np.arange(30.0))
+  report = _build(tmp_path / 'tfds', tmp_path / 'raw', window_hours=6,
+                  patch=2).info.metadata['build_report']
+  assert report['train']['skipped_target_invalid'] == 16
+  assert report['train']['examples'] == 16
+
+
+def test_a_stray_file_far_from_the_rest_empties_a_split(tmp_path):
+  raw = tmp_path / 'raw' / 'r'
+  syn.write_plain_file(str(raw / 'a.nc'), _kelvin(), None, np.arange(30.0))
+  syn.write_plain_file(str(raw / 'stray.nc'), _kelvin(1), None,
+                       np.array([24.0 * 60]))
+  # The split boundary lies 3/4 of the way to the stray hour (day 60):
+  # the test split holds only it and its targets have no file.
+  msg = _raise(tmp_path, tmp_path / 'raw')
+  assert 'every one of the 354 test windows was skipped' in msg
+  assert '353 targets without a file' in msg
+  assert "('r', 2, 3, '2023-08-15T07:00:00Z', 'no file')" in msg

@@ -241,3 +241,24 @@ def test_gap_fill_matches_a_direct_loop():
                                   values[valid].astype(np.float32))
   with pytest.raises(ValueError, match='no valid entry'):
     lst.gap_fill(np.zeros((3, 2)), np.zeros((3, 2), bool))
+
+
+def test_values_in_another_unit_or_scale_are_refused_not_flagged():
+  kelvin = np.array([280.0, 295.5, 310.0, 301.0])
+  for values, attrs, match in [
+      (kelvin - 273.15, {'units': 'K'}, "units are 'K' but"),
+      (kelvin, {'units': 'degC'}, 'look like kelvin'),
+      (kelvin - 273.15, {}, 'no units attribute'),
+      (kelvin * 100, {'units': 'K'}, 'no LST value is a land-surface'),
+      (kelvin * 100, {}, 'no LST value is a land-surface')]:
+    with pytest.raises(common.DataError, match=match) as e:
+      lst.unpack(values, attrs, 'f.nc')
+    assert str(e.value).startswith('f.nc: ')
+  # Not refused, only invalid: one repeated value (an undeclared fill, e.g.
+  # a patch over the sea), and implausible values beside plausible ones.
+  for values in (np.full(4, -9999.0), np.full(4, 0.0),
+                 np.r_[kelvin, 0.0, 0.0, 0.0, 0.0, 0.0]):
+    for attrs in ({'units': 'K'}, {'units': 'degC'}):
+      got, valid = lst.unpack(values, attrs, 'f.nc')
+      plausible = (got >= 150) & (got <= 400)
+      np.testing.assert_array_equal(valid, plausible)

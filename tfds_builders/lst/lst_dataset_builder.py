@@ -1,9 +1,10 @@
 """Land-surface temperature (LST) nowcasting from hourly satellite grids.
 
 Raw data in ``manual_dir``: hourly LST grids as NetCDF files (``.nc``,
-``.nc4``), one sub-folder per region (the folder name is the region; the
-files of a single region may also lie in ``manual_dir`` itself, the region
-then named after that folder). Two layouts, which may be mixed:
+``.nc4``), one sub-folder per region, at any depth below it (the folder
+name is the region; the files of a single region may also lie in
+``manual_dir`` itself, the region then named after that folder). Two
+layouts, which may be mixed:
 
 (a) GOES ABI-L2-LSTC, as NOAA distributes it: one file per hour, the 2-D
     ``(y, x)`` variables ``LST`` (kelvin, usually packed: ``scale_factor``,
@@ -65,8 +66,9 @@ _MAX_STACK_BYTES = 1 << 30
 
 _INSTRUCTIONS = """\
 Hourly land-surface temperature grids as NetCDF files, one sub-folder of
---manual_dir per region (the folder name is the region's name; one
-region's files may also lie in --manual_dir itself). Either layout:
+--manual_dir per region, at any depth below it (the folder name is the
+region's name; one region's files may also lie in --manual_dir itself).
+Either layout:
 
 (a) GOES-16/18 ABI L2 Land Surface Temperature, CONUS, hourly (product
     ABI-L2-LSTC), as NOAA's open data on AWS holds it (no account needed;
@@ -258,11 +260,15 @@ class Builder(array_record.ArrayRecordBuilder):
   def _split_generators(self, dl_manager):
     c = self.builder_config
     manual_dir = common.manual_dir(dl_manager, self.name, _INSTRUCTIONS)
-    found = regions_lib.find_regions(manual_dir)
+    ignored = []
+    found = regions_lib.find_regions(manual_dir, ignored)
     if not found:
+      others = (f' (found only {len(ignored)} other files, e.g. '
+                f'{ignored[:3]}; decompress or rename NetCDF files to .nc)'
+                if ignored else '')
       raise DataError(
           f'lst: no NetCDF files ({", ".join(regions_lib.EXTENSIONS)}) in '
-          f'{manual_dir} or its sub-folders.\n{_INSTRUCTIONS}')
+          f'{manual_dir} or its sub-folders{others}.\n{_INSTRUCTIONS}')
     regions = [regions_lib.scan_region(name, paths)
                for name, paths in found.items()]
     centres = {r.name: self._centres(r) for r in regions}
@@ -287,15 +293,20 @@ class Builder(array_record.ArrayRecordBuilder):
     span = c.window_hours + c.horizon_hours
     plan = {'train': [], 'test': []}
     self._report = build_report()
+    for split in plan:
+      if ignored:
+        self._report.note(split, (
+            f'{len(ignored)} files not read (not .nc / .nc4, or hidden): '
+            f'{ignored[:5]}'))
     for r in regions:
       for split, lo, hi in (('train', r.first, min(boundary, r.end)),
                             ('test', max(boundary, r.first), r.end)):
         if hi - lo >= span:
           plan[split].append((r, lo, hi))
-        elif hi > lo:
-          self._report.add(split, 'notes', (
-              f'region {r.name!r}: only {hi - lo} hours in {split}, fewer '
-              f'than the {span} of one example; none made there'))
+        else:
+          self._report.note(split, (
+              f'region {r.name!r}: only {max(hi - lo, 0)} hours in {split}, '
+              f'fewer than the {span} of one example; none made there'))
     for split, items in plan.items():
       if not items:
         lo, hi = ((first, boundary) if split == 'train'
@@ -363,7 +374,8 @@ class Builder(array_record.ArrayRecordBuilder):
           f'without a file, {counts["skipped_target_invalid"]} invalid '
           f'targets, {counts["skipped_sparse_window"]} windows below '
           f'min_valid_fraction {c.min_valid_fraction}); nothing to write. '
-          'Lower min_valid_fraction, choose other centres, or add data.')
+          'Lower min_valid_fraction, choose other centres, or add data. '
+          f'First skipped targets: {counts["skipped_targets"][:3]}')
 
   def _centre_examples(self, split, region, lo, centres, values, valid,
                        has_file, starts) -> Iterator[tuple[str, dict]]:

@@ -37,6 +37,8 @@ values (``_stored_valid``):
   ``scale_factor`` type (xarray compares after casting to that type).
 
 Under ``_Unsigned = "true"`` those attributes are read as unsigned too.
+``unpack`` also refuses values plainly in another unit or scale than the
+declared one (``_check_scale``), which would otherwise all be flagged.
 """
 
 from __future__ import annotations
@@ -93,6 +95,13 @@ class NetcdfFile:
         head = f.read(8)
     except OSError as e:
       raise DataError(f'{path}: cannot be read ({e}).') from e
+    if not head:
+      raise DataError(f'{path}: the file is empty (0 bytes), e.g. an '
+                      'interrupted download; re-download it or remove it.')
+    if head[:2] == b'\x1f\x8b':
+      raise DataError(f'{path}: a gzip-compressed file, not NetCDF; '
+                      f'decompress it (`gunzip -c {path} > OUT.nc`) and '
+                      'remove the compressed one.')
     if head[:3] == b'CDF':
       if head[3:4] not in (b'\x01', b'\x02'):
         raise DataError(
@@ -131,6 +140,14 @@ class NetcdfFile:
 
   def close(self) -> None:
     self._file.close()
+
+  def dims(self, name: str) -> tuple[str, ...]:
+    """The dimension names of ``name`` (h5netcdf or xarray)."""
+    v = self._vars[name]
+    return tuple(str(d) for d in getattr(v, 'dimensions', None) or v.dims)
+
+  def dtype(self, name: str) -> np.dtype:
+    return np.dtype(self._vars[name].dtype)
 
   @property
   def variables(self) -> list[str]:
@@ -245,6 +262,19 @@ def _stored_valid(raw: np.ndarray, values: np.ndarray,
   return valid
 
 
+def lst_units(attrs: dict[str, Any], where: str) -> str:
+  """``'K'`` or ``'degC'`` from LST's ``units`` (kelvin without one)."""
+  units = str(attrs.get('units', 'K')).strip().lower()
+  if units in _CELSIUS:
+    return 'degC'
+  if units in _KELVIN:
+    return 'K'
+  raise DataError(
+      f'{where}: LST units {attrs.get("units")!r} are neither kelvin ("K") '
+      'nor Celsius ("degC"). Convert the values to kelvin or Celsius and '
+      'set the units (e.g. `ncatted -a units,LST,o,c,K FILE`).')
+
+
 def unpack(raw: np.ndarray, attrs: dict[str, Any], where: str
            ) -> tuple[np.ndarray, np.ndarray]:
   """Stored LST values -> ``(kelvin float64, valid bool)``.
@@ -253,17 +283,14 @@ def unpack(raw: np.ndarray, attrs: dict[str, Any], where: str
   ``missing_value``), the masks it leaves out (module doc), values that
   are not finite, and values outside ``PLAUSIBLE_K`` (no land surface is
   colder or hotter: a safety net for undeclared fill values). Celsius is
-  converted by the ``units`` attribute.
+  converted by the ``units`` attribute; values plainly in another unit or
+  scale than that are refused (``_check_scale``).
   """
-  units = str(attrs.get('units', 'K')).strip().lower()
-  if units not in _CELSIUS + _KELVIN:
-    raise DataError(f'{where}: LST units {attrs.get("units")!r} are neither '
-                    'kelvin ("K") nor Celsius ("degC").')
+  units = lst_units(attrs, where)
   values = decode(raw, attrs, where).astype(np.float64)
   valid = np.isfinite(values) & _stored_valid(raw, values, attrs)
-  if 'units' not in attrs:
-    _refuse_unlabelled_celsius(values[valid], where)
-  if units in _CELSIUS:
+  _check_scale(values[valid], attrs, units, where)
+  if units == 'degC':
     values = values + 273.15
   valid &= (values >= PLAUSIBLE_K[0]) & (values <= PLAUSIBLE_K[1])
   return values, valid
@@ -273,23 +300,43 @@ def unpack(raw: np.ndarray, attrs: dict[str, Any], where: str
 _PLAUSIBLE_C = (-90.0, 80.0)
 
 
-def _refuse_unlabelled_celsius(values: np.ndarray, where: str) -> None:
-  """No ``units``: kelvin is assumed, unless most values are Celsius.
+def _check_scale(values: np.ndarray, attrs: dict[str, Any], units: str,
+                 where: str) -> None:
+  """Refuses LST values that are plainly in another unit or scale.
 
-  Without the check such a file's every value fails the kelvin range and
-  every target is reported as flagged, which hides the cause.
+  Without the check every value of such a file fails the kelvin range and
+  every target is reported as flagged, which hides the cause. ``values``
+  are those not masked as fill. Refused: without ``units``, values mostly
+  Celsius-like and mostly not kelvin-like; else values that vary (one
+  repeated value is taken for an undeclared fill), none of them plausible
+  in the declared unit, and most plausible in the other unit or none in
+  either.
   """
   if not values.size:
     return
   kelvin = np.mean((values >= PLAUSIBLE_K[0]) & (values <= PLAUSIBLE_K[1]))
   celsius = np.mean((values >= _PLAUSIBLE_C[0]) & (values <= _PLAUSIBLE_C[1]))
-  if celsius > 0.5 and kelvin < 0.5:
+  median = f'median {np.median(values):.1f}'
+  if 'units' not in attrs and celsius > 0.5 and kelvin < 0.5:
     raise DataError(
-        f'{where}: LST has no units attribute and its values (median '
-        f'{np.median(values):.1f}) look like Celsius, not kelvin. Add the '
-        'units (e.g. `ncatted -a units,LST,o,c,degC FILE`, or '
-        '`ds.LST.attrs["units"] = "degC"` in xarray before saving) or '
-        'store kelvin.')
+        f'{where}: LST has no units attribute and its values ({median}) '
+        'look like Celsius, not kelvin. Add the units (e.g. `ncatted -a '
+        'units,LST,o,c,degC FILE`, or `ds.LST.attrs["units"] = "degC"` in '
+        'xarray before saving) or store kelvin.')
+  if np.ptp(values) == 0 or (kelvin if units == 'K' else celsius) > 0:
+    return
+  if 'units' in attrs and (celsius if units == 'K' else kelvin) > 0.5:
+    other = 'Celsius' if units == 'K' else 'kelvin'
+    raise DataError(
+        f'{where}: LST units are {attrs["units"]!r} but its values ({median})'
+        f' look like {other}. Correct the units attribute (e.g. `ncatted -a '
+        f'units,LST,o,c,{"degC" if units == "K" else "K"} FILE`).')
+  if not kelvin and not celsius:
+    raise DataError(
+        f'{where}: no LST value is a land-surface temperature in kelvin or '
+        f'Celsius ({median}, {values.min():.4g} to {values.max():.4g}). '
+        'Check scale_factor / add_offset (packed values without them?) and '
+        'units, or declare the fill value with _FillValue.')
 
 
 # Microsecond datetimes where xarray has them (2025.01+): any year, not only
@@ -326,13 +373,18 @@ def cf_times(values: np.ndarray, attrs: dict[str, Any], where: str
   """CF time values ("<unit> since <date>"), decoded by xarray -> unix
   seconds (float64)."""
   values = np.asarray(values)
-  if values.dtype.kind in 'iuf' and not np.all(np.isfinite(values)):
+  if values.dtype.kind not in 'iuf':
+    raise DataError(f'{where}: the time values are {values.dtype} (e.g. '
+                    f'{np.ravel(values)[:1]}), not numbers; CF times are '
+                    'numbers with units "<unit> since <date>".')
+  if not np.all(np.isfinite(values)):
     raise DataError(f'{where}: the time values contain NaN or infinity.')
   units, calendar = attrs.get('units'), attrs.get('calendar')
   not_cf = (f'{where}: time units {units!r} are not CF "<seconds|minutes|'
             'hours|days> since <date>" (e.g. "hours since 2020-01-01 '
-            '00:00:00"), or give dates xarray holds only with cftime (a '
-            'standard-calendar date before 1582-10-15)')
+            '00:00:00"), or its values give dates xarray cannot hold (before '
+            '1582-10-15 in the standard calendar, which needs cftime, or '
+            'absurdly far from the reference date)')
   bad_calendar = (f'{where}: calendar {calendar!r} is not supported; export '
                   'the times in the standard (Gregorian) calendar')
   try:

@@ -1,12 +1,12 @@
 """One region's LST files: which hour each holds, patches, gap filling.
 
 ``find_regions`` lists the NetCDF files of ``manual_dir`` by region (one
-sub-folder per region; files in ``manual_dir`` itself form a region named
-after it), ``scan_region`` checks that a region's files share one grid and
-puts every grid on the nearest whole UTC hour (two grids on one hour are
-an error), ``read_patches`` reads and decodes only the patches and hours
-asked for (``netcdf``), and ``gap_fill`` fills a window's invalid pixels
-from the window alone.
+sub-folder per region, its files at any depth; files in ``manual_dir``
+itself form a region named after it), ``scan_region`` checks that a
+region's files share one grid and puts every grid on the nearest whole
+UTC hour (two grids on one hour are an error), ``read_patches`` reads and
+decodes only the patches and hours asked for (``netcdf``), and
+``gap_fill`` fills a window's invalid pixels from the window alone.
 """
 
 from __future__ import annotations
@@ -43,25 +43,30 @@ def scan_file(path: str) -> FileInfo:
           'GOES ABI-L2-LSTC layout (2-D LST, DQF, t) or the plain layout '
           '(LST (time, y, x) and time).')
     shape = nc.shape(lst)
+    if nc.dtype(lst).kind not in 'iuf':
+      raise DataError(f'{path}: LST holds {nc.dtype(lst)} values, not '
+                      'numbers; store temperatures as numbers (kelvin, or '
+                      'Celsius with units "degC").')
+    netcdf.lst_units(nc.attrs(lst), path)
     dqf = nc.find('DQF')
     if dqf is not None and nc.shape(dqf) != shape:
       raise DataError(f'{path}: DQF has shape {nc.shape(dqf)} but LST '
                       f'{shape}; they must match.')
     if len(shape) == 2:
       layout = 'goes'
-      t = nc.find('t')
+      t = nc.find('t') or nc.find('time')  # 'time': one hour from xarray
       if t is not None:
         values = nc.read(t).ravel()
         if values.size != 1:
-          raise DataError(f'{path}: t holds {values.size} values; a 2-D '
+          raise DataError(f'{path}: {t} holds {values.size} values; a 2-D '
                           'LST grid needs exactly one time.')
-        times = netcdf.cf_times(values, nc.attrs(t), f'{path}: t')
+        times = netcdf.cf_times(values, nc.attrs(t), f'{path}: {t}')
       else:
         name_t = netcdf.name_time(path)
         if name_t is None:
           raise DataError(
-              f'{path}: no time: neither a variable t nor a scan start '
-              '"_sYYYYJJJHHMMSS" in the file name (as NOAA names ABI '
+              f'{path}: no time: neither a variable t (or time) nor a scan '
+              'start "_sYYYYJJJHHMMSS" in the file name (as NOAA names ABI '
               'files). Keep the original file names, or use the plain '
               'layout with a time coordinate.')
         times = np.array([name_t])
@@ -71,6 +76,13 @@ def scan_file(path: str) -> FileInfo:
       if t is None:
         raise DataError(f'{path}: LST is 3-D (time, y, x) but there is no '
                         f'time variable; variables: {nc.variables}.')
+      t_dims, dims = nc.dims(t), nc.dims(lst)
+      if (len(t_dims) == 1 and t_dims[0] in dims[1:] and
+          not t_dims[0].startswith('phony_dim')):  # (h5netcdf's unnamed)
+        raise DataError(
+            f'{path}: LST has dimensions {dims}; time ({t_dims[0]}) must be '
+            f'the first: transpose it, e.g. in xarray `ds["LST"] = '
+            f'ds.LST.transpose("{t_dims[0]}", ...)` before saving.')
       values = nc.read(t).ravel()
       if values.size != shape[0]:
         raise DataError(f'{path}: time has {values.size} values but LST '
@@ -105,15 +117,36 @@ class Region:
     return max(self.sources) + 1
 
 
-def find_regions(manual_dir: str) -> dict[str, list[str]]:
-  """Region name -> sorted NetCDF paths (see the module doc)."""
+def find_regions(manual_dir: str, ignored: list[str] | None = None
+                 ) -> dict[str, list[str]]:
+  """Region name -> sorted NetCDF paths (see the module doc).
+
+  A region's files are those at any depth under its sub-folder (``aws s3
+  cp --recursive`` keeps NOAA's ``DAY/HOUR/`` folders); files that are not
+  ``.nc`` / ``.nc4`` (e.g. ``.nc.gz``, ``.part``, hidden ``._*.nc``) are
+  appended to ``ignored``.
+  """
+  ignored = [] if ignored is None else ignored
+
+  def keep(path):
+    name = os.path.basename(path)
+    if name.lower().endswith(EXTENSIONS) and not name.startswith('.') and (
+        os.path.isfile(path)):
+      return True
+    ignored.append(path)
+    return False
+
   def nc_files(folder):
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder)
-                  if f.lower().endswith(EXTENSIONS) and not f.startswith('.')
-                  and os.path.isfile(os.path.join(folder, f)))
+    found = []
+    for d, dirs, names in os.walk(folder):
+      dirs[:] = sorted(x for x in dirs if not x.startswith('.'))
+      found += [p for p in (os.path.join(d, n) for n in names) if keep(p)]
+    return sorted(found)
 
   out = {}
-  top = nc_files(manual_dir)
+  top = sorted(p for p in (os.path.join(manual_dir, f)
+                           for f in os.listdir(manual_dir))
+               if not os.path.isdir(p) and keep(p))
   if top:
     out[os.path.basename(os.path.normpath(manual_dir))] = top
   for name in sorted(os.listdir(manual_dir)):
@@ -146,7 +179,13 @@ def scan_region(name: str, paths: Sequence[str]) -> Region:
     layouts.add(info.layout)
     for i, hour in enumerate(info.hours):
       if hour in sources:
-        other, _ = sources[hour]
+        other, j = sources[hour]
+        if other == path:  # a plain file with two times on one hour
+          raise DataError(
+              f'{path}: time steps {j} and {i} both fall on '
+              f'{netcdf.iso(hour * 3600)} (nearest whole hour); the builder '
+              'takes one grid per hour: keep one of them (for sub-hourly '
+              'data, e.g. `ds.resample(time="1h").nearest()` in xarray).')
         raise DataError(
             f'{path}: a grid on {netcdf.iso(hour * 3600)} (nearest whole '
             f'hour), which {other} also has; the builder takes one grid per '

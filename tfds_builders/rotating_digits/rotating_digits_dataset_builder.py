@@ -315,14 +315,18 @@ class Builder(array_record.ArrayRecordBuilder):
     """Selects disjoint source digits and returns the clip generators."""
     config = self.builder_config
     if config.source == 'mnist_offline':
-      images, labels = sources.read_mnist_csv(self._offline_csv_path())
+      path = self._offline_csv_path()
+      images, labels = sources.read_mnist_csv(path)
       # Train and test share this pool, so they only stay disjoint if every
-      # class can supply both (the config checked the real file's counts).
+      # class can supply both (the config checked the real file's counts)
+      # and no image is in it twice.
       sources.check_class_counts(
           labels, config.train_per_class + config.test_per_class,
-          'mnist_offline (train + test)')
+          f'mnist_offline (train + test) {path}')
+      sources.check_distinct(images, str(path))
       train_images, train_labels = images, labels
       test_images, test_labels = images, labels
+      where = {'train': path, 'test': path}
     else:
       paths = dl_manager.download({
           key: sources.MNIST_URL + name
@@ -333,13 +337,17 @@ class Builder(array_record.ArrayRecordBuilder):
       train_labels = sources.read_idx(paths['train_labels'], labels_magic)
       test_images = sources.read_idx(paths['test_images'], images_magic)
       test_labels = sources.read_idx(paths['test_labels'], labels_magic)
-      sources.check_images_labels(train_images, train_labels, 'MNIST train')
-      sources.check_images_labels(test_images, test_labels, 'MNIST test')
+      for split, images, labels in (('train', train_images, train_labels),
+                                    ('test', test_images, test_labels)):
+        sources.check_images_labels(images, labels, (
+            f'MNIST {split} ({paths[f"{split}_images"]}, '
+            f'{paths[f"{split}_labels"]})'), sources.REDOWNLOAD)
+      where = {s: paths[f'{s}_labels'] for s in ('train', 'test')}
 
     train_rows = sources.select_rows(
         train_labels, config.train_per_class,
         seed=(config.seed, _STREAM_SELECT_TRAIN), from_end=False,
-        what=f'{config.source} train')
+        what=f'{config.source} train ({where["train"]})')
     # For mnist_offline both splits share one pool; taking test rows from
     # the other end of the same per-class permutation keeps them disjoint,
     # and each split stays a prefix-stable function of its own count.
@@ -348,7 +356,7 @@ class Builder(array_record.ArrayRecordBuilder):
         test_labels, config.test_per_class,
         seed=(config.seed,
               _STREAM_SELECT_TRAIN if same_pool else _STREAM_SELECT_TEST),
-        from_end=same_pool, what=f'{config.source} test')
+        from_end=same_pool, what=f'{config.source} test ({where["test"]})')
     return {
         'train': self._generate_examples('train', train_images, train_rows),
         'test': self._generate_examples('test', test_images, test_rows),
