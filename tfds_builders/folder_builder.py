@@ -25,7 +25,11 @@ from tfds_builders import folders
 
 DataError = common.DataError
 # Unusable.kind -> the build report's list (others: unreadable_files).
-UNUSABLE_LISTS = {'unreadable': 'unreadable_files', 'empty': 'empty_files'}
+UNUSABLE_LISTS = {'unreadable': 'unreadable_files', 'empty': 'empty_files',
+                  'constant': 'constant_files'}
+# The lists of files a split did not use, named in its no-window error.
+_NOT_USED = ('unreadable_files', 'empty_files', 'constant_files',
+             'too_short_files')
 
 
 class FolderConfig:
@@ -166,10 +170,8 @@ class FolderBuilder(array_record.ArrayRecordBuilder, skip_registration=True):
     self._check_options(root)
     files = self._find(root)
     if not files:
-      raise DataError(
-          f'{self._DATASET}: no {what} ({", ".join(self._EXTENSIONS)}) in '
-          f'{root} or its sub-folders. Point --config.data.path at your '
-          f'{what} or use the :synthetic variant.')
+      raise folders.no_files_error(self._DATASET, root, what,
+                                   self._EXTENSIONS)
     self._fps = self._resample_rate(root, files)
     targets, fixed, problems = folders.read_labels(root)
     found = set(files)
@@ -195,6 +197,8 @@ class FolderBuilder(array_record.ArrayRecordBuilder, skip_registration=True):
         self._report.add('train', 'labels_without_file', name)
     for text in problems:
       self._report.add('train', 'label_problems', text)
+    for text in folders.ignored_files(root, self._EXTENSIONS):
+      self._report.add('train', 'ignored_files', text)
     self.info.metadata['folder'] = {
         'path': root, f'{what}_found': len(files),
         'labelled_in_csv': sum(f in targets for f in files),
@@ -214,12 +218,15 @@ class FolderBuilder(array_record.ArrayRecordBuilder, skip_registration=True):
     self._split_done(split)
     s = report.split(split)
     if not s['windows']:
+      first = [x for k in _NOT_USED for x in s[k]][:3]
       raise DataError(
           f'{self._DATASET}: no {split} window: none of its {len(files)} '
           f'files gave one ({len(s["unreadable_files"])} unreadable, '
-          f'{len(s["empty_files"])} empty, {len(s["too_short_files"])} '
-          f'shorter than data.num_frames={c.num_frames} {self._SAMPLES} at '
-          f'{self._fps:g} {self._RATE_UNIT}{self._other_reasons(s)}). '
+          f'{len(s["empty_files"])} empty, {len(s["constant_files"])} '
+          f'constant, {len(s["too_short_files"])} shorter than '
+          f'data.num_frames={c.num_frames} {self._SAMPLES} at '
+          f'{self._fps:g} {self._RATE_UNIT}{self._other_reasons(s)}'
+          f'{"; e.g. " + "; ".join(first) if first else ""}). '
           f'{self._NO_WINDOW_ADVICE}')
 
   def _unusable(self, split: str, rel: str, error: Exception) -> None:

@@ -18,7 +18,7 @@ from typing import Callable, Collection, Sequence
 from tfds_builders import common
 from tfds_builders import folders
 
-TRUTH_FILE = 'truth.csv'
+TRUTH_FILE = folders.TRUTH_FILE
 
 
 def write_tables(root: str, rows: Sequence[Sequence], unlabelled:

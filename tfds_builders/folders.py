@@ -5,9 +5,11 @@ A folder of recordings, any layout below it, with an optional
 ``target`` -- empty for an unlabelled file -- and optionally ``split``:
 ``train`` or ``test``). Each recording is resampled to one rate and cut
 into fixed windows; every window of a recording lands in the same split.
-Problems (unreadable, empty or too-short files; labels naming files that
-are not there; unparseable label rows) are counted and listed in the build
-report, never dropped silently.
+Problems (unreadable, empty, constant or too-short files; labels naming
+files that are not there; unusable label cells and rows; files not read
+for their name) are counted and listed in the build report, never dropped
+silently; a ``labels.csv`` that cannot be read as a table at all stops
+the build.
 
 The builder both derive from is :mod:`tfds_builders.folder_builder`; the
 second half here serves their plug-ins (``adapter.py``): ``data.path``, the
@@ -28,24 +30,53 @@ import numpy as np
 from tfds_builders import common
 
 LABELS_FILE = 'labels.csv'
+TRUTH_FILE = 'truth.csv'  # the synthetic folders' true rates
+# At the top of a folder: tables, not recordings.
+TABLES = (LABELS_FILE, TRUTH_FILE)
+LABEL_COLUMNS = ('file', 'target', 'split')
 SPLITS = ('train', 'test')
 
 
-def find_files(root: str, extensions: Iterable[str]) -> list[str]:
-  """Paths relative to ``root`` of the files with one of ``extensions``
-  (case-insensitive, with the dot), in a deterministic (sorted) order."""
+def _walk(root: str, extensions: Iterable[str], skip: Iterable[str] = ()
+          ) -> tuple[list[str], list[str]]:
+  """``(files, ignored)`` below ``root``: the paths (relative, sorted) with
+  one of ``extensions`` (case-insensitive, with the dot), and one line per
+  thing not read -- a hidden folder (not searched), a hidden file, a file
+  with another extension -- less ``skip`` (tables at the top)."""
   if not os.path.isdir(root):
     raise common.DataError(
         f'data.path={root!r} is not a folder. Point --config.data.path at '
         'the folder holding your recordings.')
   exts = tuple(e.lower() for e in extensions)
-  out = []
-  for d, dirs, files in os.walk(root):
-    dirs.sort()
-    for f in sorted(files):
-      if f.lower().endswith(exts) and not f.startswith('.'):
-        out.append(os.path.relpath(os.path.join(d, f), root))
-  return sorted(out)
+  files, ignored = [], []
+  for d, dirs, names in os.walk(root):
+    rel = lambda x, d=d: os.path.relpath(os.path.join(d, x), root)
+    ignored += [f'{rel(x)}/ (hidden folder, not searched)'
+                for x in sorted(dirs) if x.startswith('.')]
+    dirs[:] = sorted(x for x in dirs if not x.startswith('.'))
+    for f in sorted(names):
+      if f.startswith('.'):
+        ignored.append(f'{rel(f)} (hidden file)')
+      elif f.lower().endswith(exts):
+        files.append(rel(f))
+      elif rel(f) not in skip:
+        ignored.append(f'{rel(f)} (not {"/".join(exts)})')
+  return sorted(files), sorted(ignored)
+
+
+def find_files(root: str, extensions: Iterable[str]) -> list[str]:
+  """Paths relative to ``root`` of the files with one of ``extensions``
+  (case-insensitive, with the dot), in a deterministic (sorted) order;
+  hidden files and folders are skipped."""
+  return _walk(root, extensions)[0]
+
+
+def ignored_files(root: str, extensions: Iterable[str],
+                  skip: Iterable[str] = TABLES) -> list[str]:
+  """What :func:`find_files` leaves out, one line each (the build report's
+  ``ignored_files``): hidden folders and files, other extensions; the
+  tables ``skip`` at the top are not listed."""
+  return _walk(root, extensions, tuple(skip))[1]
 
 
 def fingerprint(root: str, files: Sequence[str]) -> str:
@@ -61,6 +92,31 @@ def fingerprint(root: str, files: Sequence[str]) -> str:
   return h.hexdigest()[:10]
 
 
+def _label_rows(path: str) -> list[tuple[int, list[str]]]:
+  """The non-blank rows of ``labels.csv`` with their line numbers."""
+  try:
+    with open(path, newline='', encoding='utf-8-sig') as f:
+      reader = csv.reader(f)
+      return [(reader.line_num, r) for r in reader
+              if any(c.strip() for c in r)]
+  except UnicodeDecodeError as e:
+    raise common.DataError(
+        f'{path}: not UTF-8 text ({e}). Save it as UTF-8 (Excel: "CSV '
+        'UTF-8").') from e
+  except csv.Error as e:
+    raise common.DataError(f'{path}: not a readable CSV file ({e}).') from e
+
+
+def _label_name(root: str, text: str) -> str:
+  """A ``file`` cell as a path relative to ``root``: ``\\`` read as
+  ``/``, an absolute path inside ``root`` made relative."""
+  name = text.replace('\\', '/')
+  top = os.path.abspath(root)
+  if os.path.isabs(name) and os.path.abspath(name).startswith(top + os.sep):
+    name = os.path.relpath(os.path.abspath(name), top)
+  return os.path.normpath(name)
+
+
 def read_labels(root: str
                 ) -> tuple[dict[str, float], dict[str, str], list[str]]:
   """``root/labels.csv`` if present.
@@ -68,44 +124,79 @@ def read_labels(root: str
   Returns:
     ``(targets, splits, problems)``: file -> target (only labelled files),
     file -> ``train``/``test`` (only where a ``split`` column says so), and
-    one line per row that could not be used (the row number and why).
+    one line per cell or row that could not be used (the line and why).
+
+  Raises:
+    DataError: not UTF-8 CSV text, no header with ``file`` and ``target``,
+      or one of those columns twice.
   """
   path = os.path.join(root, LABELS_FILE)
   targets, splits, problems = {}, {}, []
   if not os.path.exists(path):
     return targets, splits, problems
-  with open(path, newline='', encoding='utf-8-sig') as f:
-    reader = csv.DictReader(f)
-    cols = [c.strip() for c in (reader.fieldnames or [])]
-    if 'file' not in cols:
-      raise common.DataError(
-          f'{path}: needs a header with the columns file,target[,split]; '
-          f'found {cols}.')
-    for line, row in enumerate(reader, start=2):
-      row = {(k or '').strip(): (v or '').strip() for k, v in row.items()}
-      name = os.path.normpath(row.get('file', ''))
-      if not row.get('file'):
-        problems.append(f'{LABELS_FILE} line {line}: no file name')
-        continue
-      text = row.get('target', '')
-      if text:
-        try:
-          value = float(text)
-        except ValueError:
-          value = float('nan')
-        if not math.isfinite(value):
-          problems.append(f'{LABELS_FILE} line {line}: target {text!r} of '
-                          f'{name} is not a finite number')
-          continue
+  rows = _label_rows(path)
+  cols = [c.strip().lower() for c in rows[0][1]] if rows else []
+  if 'file' not in cols or 'target' not in cols:
+    sep = [c for c in ';\t|' if rows and c in ','.join(rows[0][1])]
+    raise common.DataError(
+        f'{path}: needs a header row with the columns file and target '
+        f'(and optionally split); found {cols}. '
+        + (f'It looks separated by {sep[0]!r}: save it comma-separated. '
+           if sep else '') + 'Leave a target empty for an unlabelled file.')
+  twice = sorted({c for c in cols if c in LABEL_COLUMNS
+                  and cols.count(c) > 1})
+  if twice:
+    raise common.DataError(f'{path}: the column(s) {twice} appear twice in '
+                           'the header; keep one of each.')
+  other = [c for c in cols if c not in LABEL_COLUMNS]
+  if other:
+    problems.append(f'{LABELS_FILE}: columns {other} are not file, target '
+                    'or split; ignored')
+  seen = {}
+  for line, row in rows[1:]:
+    where = f'{LABELS_FILE} line {line}'
+    if len(row) > len(cols) and any(c.strip() for c in row[len(cols):]):
+      problems.append(f'{where}: {len(row)} fields, the header has '
+                      f'{len(cols)} (quote a name with a comma); row not used')
+      continue
+    cell = {c: v.strip() for c, v in zip(cols, row)}
+    if not cell.get('file'):
+      problems.append(f'{where}: no file name; row not used')
+      continue
+    name = _label_name(root, cell['file'])
+    if name in seen:
+      problems.append(f'{where}: {name} is already on line {seen[name]}; '
+                      'this row is not used')
+      continue
+    seen[name] = line
+    text = cell.get('target', '')
+    if text:
+      try:
+        value = float(text)
+      except ValueError:
+        value = float('nan')
+      if math.isfinite(value) and value > 0:
         targets[name] = value
-      split = row.get('split', '').lower()
-      if split:
-        if split not in SPLITS:
-          problems.append(f'{LABELS_FILE} line {line}: split {split!r} of '
-                          f'{name} is not one of {SPLITS}')
-          continue
-        splits[name] = split
+      else:
+        problems.append(f'{where}: target {text!r} of {name} is not a '
+                        'positive number (a rate in data.target_unit); the '
+                        'file is left unlabelled')
+    split = cell.get('split', '').lower()
+    if split in SPLITS:
+      splits[name] = split
+    elif split:
+      problems.append(f'{where}: split {split!r} of {name} is not one of '
+                      f'{SPLITS}; its split is drawn')
   return targets, splits, problems
+
+
+def no_files_error(dataset: str, root: str, what: str,
+                   extensions: Sequence[str]) -> common.DataError:
+  """The error for a folder without a file to read."""
+  return common.DataError(
+      f'{dataset}: no {what} ({", ".join(extensions)}) in {root} or its '
+      f'sub-folders (hidden ones skipped). Point --config.data.path at your '
+      f'{what} or use the :synthetic variant.')
 
 
 def assign_splits(files: Sequence[str], test_fraction: float, seed: int,
@@ -166,8 +257,9 @@ def most_common_rate(rates: Iterable[float]) -> float:
   return max(counts, key=lambda r: (counts[r], r))
 
 
-_LISTS = ('unreadable_files', 'empty_files', 'too_short_files',
-          'labels_without_file', 'label_problems')
+_LISTS = ('unreadable_files', 'empty_files', 'constant_files',
+          'too_short_files', 'labels_without_file', 'label_problems',
+          'ignored_files')
 
 
 def _summary(s) -> str:
@@ -175,10 +267,13 @@ def _summary(s) -> str:
           f'({s["labelled_windows"]} labelled, from {s["labelled_files"]} '
           f'labelled files); not used: {len(s["unreadable_files"])} '
           f'unreadable {s["unreadable_files"][:5]}, {len(s["empty_files"])} '
-          f'empty {s["empty_files"][:5]}, {len(s["too_short_files"])} '
+          f'empty {s["empty_files"][:5]}, {len(s["constant_files"])} '
+          f'constant {s["constant_files"][:5]}, {len(s["too_short_files"])} '
           f'shorter than one window {s["too_short_files"][:5]}; '
           f'{len(s["labels_without_file"])} labels naming no file '
-          f'{s["labels_without_file"][:5]}; {s["tail_frames_dropped"]} '
+          f'{s["labels_without_file"][:5]}, {len(s["label_problems"])} '
+          f'label problems; {len(s["ignored_files"])} files ignored '
+          f'{s["ignored_files"][:5]}; {s["tail_frames_dropped"]} '
           'samples after the last whole window')
 
 

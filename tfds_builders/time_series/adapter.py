@@ -60,6 +60,9 @@ def resolve(cfg) -> dict:
   if not float(common.option(cfg, 'fps', 0.0) or 0.0):
     if not path or not os.path.isdir(path):
       raise folders.path_error('time_series', path, _WHAT)
+    if not find_recordings(path):
+      raise folders.no_files_error('time_series', path, 'recordings',
+                                   EXTENSIONS)
     fps = folder_rate(path, sample_rate)
     if not fps:
       raise common.DataError(

@@ -1,8 +1,9 @@
 """Reading a recording, its gaps and its windows (``time_series``).
 
 * :func:`read_recording`: a ``.npy`` (``[T]`` or ``[T, C]``, at
-  ``sample_rate``) or ``.csv`` (numeric columns; a ``time`` or ``time_s``
-  column in seconds gives the time stamps, else ``sample_rate``) file ->
+  ``sample_rate``) or ``.csv`` (numeric columns, missing values as pandas
+  reads them; a ``time`` or ``time_s`` column in seconds, or ``time_ms``,
+  gives the time stamps, else ``sample_rate``) file ->
   :class:`Recording`; a file that cannot give a window raises
   :class:`Unusable` with the build-report list it belongs to and why.
 * :func:`to_rate`: the first ``channels`` channels at the output rate,
@@ -19,14 +20,21 @@ from typing import NamedTuple
 import numpy as np
 
 from tfds_builders import common
-from tfds_builders import folder_synthetic
 from tfds_builders import folders
 
 DataError = common.DataError
 EXTENSIONS = ('.npy', '.csv')
-TIME_COLUMNS = ('time', 'time_s')
-# At the top of the folder: tables, not recordings.
-TABLES = (folders.LABELS_FILE, folder_synthetic.TRUTH_FILE)
+# A CSV's time column (name, lower case) -> seconds per unit.
+TIME_COLUMNS = {'time': 1.0, 'time_s': 1.0, 'time_ms': 1e-3}
+# Other names of time stamps: a numeric column so named is refused (it
+# would be read as a channel), not guessed.
+_TIMELIKE = ('t', 'ts', 'epoch', 'seconds', 'sec', 'secs', 'ms', 'elapsed')
+# What pandas.read_csv reads as missing (its default na_values).
+NA_STRINGS = frozenset({
+    '', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan',
+    '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a',
+    'nan', 'null'})
+TABLES = folders.TABLES  # at the top of the folder: not recordings
 GAP_FACTOR = 1.5  # an interval over 1.5x the median misses samples
 GAP_COUNTS = ('filled_gaps', 'filled_samples', 'rejected_gaps',
               'windows_rejected_gap', 'trimmed_samples')
@@ -52,26 +60,41 @@ class Recording(NamedTuple):
   rows_without_time: int = 0
 
 
-def _floats(cells) -> np.ndarray | None:
-  """A column's cells as float64 (empty: NaN), or None if one is text."""
+def _column(cells) -> tuple[np.ndarray | None, int | None]:
+  """A column's cells as float64 (``NA_STRINGS``: NaN), and the index of
+  its first cell that is neither a number nor missing (None: none). The
+  values are None when no cell is a number (a text or empty column)."""
+  cells = ['nan' if c.strip() in NA_STRINGS else c.strip() for c in cells]
   try:
-    return np.array([c.strip() or 'nan' for c in cells], dtype=np.float64)
+    x, bad = np.array(cells, dtype=np.float64), None
   except ValueError:
-    return None
+    x, bad = np.full(len(cells), np.nan), None
+    for i, c in enumerate(cells):
+      try:
+        x[i] = float(c)
+      except ValueError:
+        bad = i if bad is None else bad
+  return (None if np.all(np.isnan(x)) else x), bad
 
 
 def _read_csv(path: str):
-  """``(times or None, values [N, C], ignored column names)``."""
+  """``(times or None, values [N, C], ignored column names, line of each
+  row)``."""
   try:
     with open(path, newline='', encoding='utf-8-sig') as f:
-      rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+      reader = csv.reader(f)
+      rows = [(reader.line_num, r) for r in reader
+              if any(c.strip() for c in r)]
   except (OSError, UnicodeDecodeError, csv.Error) as e:
     raise Unusable('unreadable',
                    f'not a readable CSV text file ({e})') from e
   if not rows:
     raise Unusable('empty', 'the file has no rows')
-  head = [c.strip() for c in rows[0]]
-  has_header = _floats(head) is None
+  head = [c.strip() for c in rows[0][1]]
+  sep = [c for c in ';\t|' if c in ','.join(head)]
+  hint = (f"; it looks separated by {sep[0]!r}: save it comma-separated "
+          "with '.' decimals" if sep else '')
+  has_header = any(_column([c])[1] is not None for c in head)
   names = head if has_header else [f'column {i + 1}' for i in
                                    range(len(head))]
   body = rows[1:] if has_header else rows
@@ -80,26 +103,44 @@ def _read_csv(path: str):
   if 'file' in [n.lower() for n in names]:
     raise Unusable('unreadable', 'a table with a "file" column (labels?), '
                    'not a recording')
-  for i, row in enumerate(body):
-    if len(row) > len(names):
-      raise Unusable('unreadable', f'data row {i + 1} has {len(row)} fields,'
-                     f' the first row {len(names)}')
-  cells = list(zip(*[r + [''] * (len(names) - len(r)) for r in body]))
+  lines = np.array([line for line, _ in body])
+  for line, row in body:
+    if len(row) > len(names) and any(c.strip() for c in row[len(names):]):
+      raise Unusable('unreadable', f'line {line} has {len(row)} fields, the '
+                     f'first row {len(names)}{hint}')
+  cells = list(zip(*[r[:len(names)] + [''] * (len(names) - len(r))
+                     for _, r in body]))
   times, values, ignored = None, [], []
   for name, col in zip(names, cells):
-    x = _floats(col)
-    if name.lower() in TIME_COLUMNS and times is None:
-      if x is None:
-        raise Unusable('unreadable', f'its {name!r} column is not numbers '
-                       '(seconds)')
-      times = x
+    x, bad = _column(col)
+    what = f'its {name!r} column'
+    if x is not None and bad is not None:
+      raise Unusable('unreadable', f'line {lines[bad]}, column {name!r}: '
+                     f'{col[bad].strip()!r} is not a number; fix it, or '
+                     'leave the cell empty (a missing value)')
+    low = name.lower()
+    if low in TIME_COLUMNS:
+      if times is not None:
+        raise Unusable('unreadable', f'two time columns ({name!r} and an '
+                       'earlier one); keep one')
+      if x is None and bad is not None:
+        raise Unusable('unreadable', f'{what} is not numbers (seconds; '
+                       'time_ms: milliseconds)')
+      times = (np.full(len(col), np.nan) if x is None else x
+               ) * TIME_COLUMNS[low]
+    elif x is not None and (low in _TIMELIKE or low.startswith(
+        ('time', 'date'))):
+      raise Unusable('unreadable', f'{what} looks like time stamps: rename '
+                     'it time (in seconds) or time_ms (milliseconds), or '
+                     'delete it')
     elif x is None:
       ignored.append(name)
     else:
       values.append(x)
   if not values:
-    raise Unusable('unreadable', f'no numeric column (columns: {names})')
-  return times, np.stack(values, axis=1), tuple(ignored)
+    raise Unusable('unreadable', f'no numeric column (columns: {names})'
+                   f'{hint}')
+  return times, np.stack(values, axis=1), tuple(ignored), lines
 
 
 def _read_npy(path: str) -> np.ndarray:
@@ -138,7 +179,7 @@ def read_recording(path: str, sample_rate: float) -> Recording:
   """
   ignored, times = (), None
   if path.lower().endswith('.csv'):
-    times, values, ignored = _read_csv(path)
+    times, values, ignored, lines = _read_csv(path)
   else:
     values = _read_npy(path)
   if times is None:
@@ -149,14 +190,21 @@ def read_recording(path: str, sample_rate: float) -> Recording:
     return Recording(np.arange(len(values)) / sample_rate, values,
                      float(sample_rate), False, ignored)
   keep = np.isfinite(times)  # a row without a time stamp is missing
-  times, values = times[keep], values[keep]
+  if keep.sum() < 2:
+    raise Unusable('empty', f'{int(keep.sum())} of its {len(times)} rows '
+                   'have a time stamp; at least 2 are needed')
+  times, values, lines = times[keep], values[keep], lines[keep]
   step = np.diff(times)
   if np.any(step <= 0):
     i = int(np.flatnonzero(step <= 0)[0])
-    raise Unusable('unreadable', f'the time column does not increase (data '
-                   f'row {i + 2}: {times[i + 1]:g} s after {times[i]:g} s); '
-                   'sort the rows by time')
-  rate = 1.0 / float(np.median(step)) if len(step) else 0.0
+    where = (f'line {lines[i + 1]}: {times[i + 1]:g} s after {times[i]:g} '
+             f's on line {lines[i]}')
+    raise Unusable('unreadable', (
+        f'the time stamp {times[i]:g} s repeats ({where}); remove the '
+        'duplicate rows') if step[i] == 0 else (
+        f'the time column does not increase ({where}); sort the rows by '
+        'time'))
+  rate = 1.0 / float(np.median(step))
   return Recording(times, values, rate, True, ignored,
                    int(len(keep) - keep.sum()))
 

@@ -10,8 +10,8 @@ is stored as a clip ``[num_frames, 1, 1, C]`` float32 in the file's own
 units (a 1x1 "image" per sample, so the video pipeline applies unchanged;
 offsets and gains are left to the encoder, which standardizes each window).
 
-Time: a CSV column named ``time`` (or ``time_s``), in seconds, gives each
-row's time stamp: irregular sampling is honoured and missing rows are seen
+Time: a CSV column named ``time`` (or ``time_s``), in seconds, or
+``time_ms``, in milliseconds, gives each row's time stamp: irregular sampling is honoured and missing rows are seen
 as gaps; the file's rate is ``1 / median interval``. ``.npy`` files and
 CSVs without such a column are at ``sample_rate`` Hz (0: reported as
 unreadable, with the advice to set ``--config.data.sample_rate``).
@@ -22,7 +22,9 @@ the median). A gap of at most ``max_gap_s`` seconds (its missing span) is
 filled by linear interpolation (``filled_gaps``, ``filled_samples``: the
 output samples inside it); windows touching a longer gap are rejected
 (``windows_rejected_gap``). Missing rows at either end are trimmed
-(``trimmed_samples``).
+(``trimmed_samples``); rows without a time stamp are left out
+(``rows_without_time``). A file whose kept channels are all constant is
+listed in ``constant_files`` and not used.
 
 Splits, labels and the build report are those of every folder dataset
 (``tfds_builders.folders``; the same as ``video_folder``): ``labels.csv``
@@ -102,11 +104,13 @@ def build_report() -> common.BuildReport:
     return (f'{base.summary(s)}; gaps: {s["filled_gaps"]} filled '
             f'({s["filled_samples"]} samples), {s["rejected_gaps"]} too '
             f'long -> {s["windows_rejected_gap"]} windows rejected, '
-            f'{s["trimmed_samples"]} samples trimmed at the ends; '
+            f'{s["trimmed_samples"]} samples trimmed at the ends, '
+            f'{s["rows_without_time"]} rows without a time stamp; '
             f'{len(s["too_few_channels_files"])} files with too few '
             f'channels {s["too_few_channels_files"][:5]}, '
             f'{len(s["no_clean_window_files"])} without a gap-free window')
-  return common.BuildReport(counters=base.counters + GAP_COUNTS,
+  return common.BuildReport(counters=base.counters + GAP_COUNTS + (
+                                'rows_without_time',),
                             lists=base.lists + _GAP_LISTS, summary=summary)
 
 
@@ -189,6 +193,11 @@ class Builder(folder_builder.FolderBuilder):
     try:
       rec = read_recording(os.path.join(c.path, rel), c.sample_rate)
       series = to_rate(rec, c.channels, fps, c.max_gap_s)
+      x = rec.values[:, :c.channels]
+      x = x[np.all(np.isfinite(x), axis=1)]
+      if np.all(x.max(axis=0) == x.min(axis=0)):
+        raise Unusable('constant', f'every kept channel is constant '
+                       f'({x[0].tolist()}): no signal')
     except Unusable as e:
       self._unusable(split, rel, e)
       return
@@ -197,6 +206,7 @@ class Builder(folder_builder.FolderBuilder):
     kept, rejected = clean_windows(series.valid, c.num_frames, c.window_hop)
     n = len(series.values)
     report.add(split, 'windows_rejected_gap', rejected)
+    report.add(split, 'rows_without_time', rec.rows_without_time)
     info = {'split': split, 'rate': round(rec.rate, 4), 'timed': rec.timed,
             'samples': len(rec.values), 'resampled': n,
             'windows': len(kept), **series.counts,

@@ -63,18 +63,22 @@ def make_builder(cfg, data_dir):
   """
   path, values = folders.plugin_options(cfg, _SHORT, _DEFAULTS, resolve,
                                         _WHAT, 'video_folder')
+  files = folders.find_files(path, EXTENSIONS)
+  if not files:
+    raise folders.no_files_error('video_folder', path, 'videos', EXTENSIONS)
   fps = float(values['fps'] or 0.0)
   if not (math.isfinite(fps) and fps > 0):
     raise common.DataError(
-        f'video_folder: data.fps is 0 and no video below {path} has a frame '
-        'rate in its header. Set --config.data.fps=RATE.')
+        f'video_folder: data.fps is {fps:g}: ' + (
+            f'none of the {len(files)} videos below {path} has a frame rate '
+            'in its header' if fps == 0 else 'it must be > 0') +
+        '. Set --config.data.fps=RATE (frames per second).')
   options = {'fps': fps, 'size': int(values['size']),
              'num_frames': int(values['num_frames']),
              'hop': int(values['hop']) or int(values['num_frames']) // 2,
              'test_fraction': float(values['test_fraction']),
              'split_seed': int(values['split_seed'])}
-  name = folders.config_name(path, folders.find_files(path, EXTENSIONS),
-                             options, _SHORT)
+  name = folders.config_name(path, files, options, _SHORT)
   config = VideoFolderConfig(
       name=name, path=path, **options,
       description=f'Videos of {path}, {options}.')

@@ -16,8 +16,11 @@ target leaves the file unlabelled) labels some, all or none of the files.
 Unlabelled windows have ``target`` NaN and ``labelled`` False: they serve
 pretraining only.
 
-Nothing is dropped silently: unreadable, empty and too-short files, labels
-naming no file and unusable label rows are listed in the build report,
+Nothing is dropped silently: unreadable, empty, still (every frame the
+same) and too-short files, truncated files (fewer frames decode than the
+header declares; the ones that do are used), labels naming no file,
+unusable label rows and files not read for their name (hidden, another
+extension) are listed in the build report,
 printed per split and stored in ``info.metadata['build_report']`` (per-file
 facts in ``info.metadata['files']``). Memory: one video's frames (already
 downsized) at a time. The steps shared with ``time_series`` are in
@@ -42,6 +45,7 @@ DataError = common.DataError
 EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
 _VIDEO_ENCODING = tfds.features.Encoding.BYTES
 _CHUNK = 64  # output frames interpolated at once (float32 scratch)
+_LISTS = ('truncated_files',)  # beyond folders.build_report's
 
 
 @dataclasses.dataclass(eq=False)
@@ -111,11 +115,14 @@ def header_rate(path: str) -> float:
   return rate if math.isfinite(rate) and rate > 0 else 0.0
 
 
-def read_video(path: str, size: int) -> tuple[np.ndarray, np.ndarray, float]:
+def read_video(path: str, size: int, facts: dict | None = None
+               ) -> tuple[np.ndarray, np.ndarray, float]:
   """Every frame of a video, downsized, with its time stamp.
 
   Frame ``k`` is at ``k / header rate``; without a rate in the header, at
   the decoder's ``CAP_PROP_POS_MSEC`` when those increase strictly.
+  ``facts``, when given, gets ``declared_frames``: the header's frame
+  count (0 when absent).
 
   Returns:
     ``(times, frames, header_rate)``: seconds from the first frame ``[N]``
@@ -127,8 +134,11 @@ def read_video(path: str, size: int) -> tuple[np.ndarray, np.ndarray, float]:
       stamps (``unreadable``), with the reason.
   """
   import cv2  # pylint: disable=g-import-not-at-top
-  if os.path.getsize(path) == 0:
-    raise Unusable('empty', 'the file has 0 bytes')
+  try:
+    if os.path.getsize(path) == 0:
+      raise Unusable('empty', 'the file has 0 bytes')
+  except OSError as e:  # e.g. a broken link
+    raise Unusable('unreadable', f'cannot be read ({e.strerror})') from e
   cap = cv2.VideoCapture(path)
   frames, msec = [], []
   try:
@@ -137,6 +147,10 @@ def read_video(path: str, size: int) -> tuple[np.ndarray, np.ndarray, float]:
                      'video, damaged, or a codec this OpenCV build lacks')
     rate = float(cap.get(cv2.CAP_PROP_FPS))
     rate = rate if math.isfinite(rate) and rate > 0 else 0.0
+    declared = float(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    if facts is not None:
+      facts['declared_frames'] = int(declared) if (
+          math.isfinite(declared) and declared > 0) else 0
     while True:
       ok, frame = cap.read()
       if not ok or frame is None:
@@ -219,6 +233,15 @@ class Builder(folder_builder.FolderBuilder):
     return folder_builder.features(self._CLIP, video, first='frame',
                                    rate='Frame rate')
 
+  def _new_report(self) -> common.BuildReport:
+    base = folders.build_report()
+
+    def summary(s) -> str:
+      return (f'{base.summary(s)}; {len(s["truncated_files"])} truncated '
+              f'(partly used) {s["truncated_files"][:5]}')
+    return common.BuildReport(counters=base.counters,
+                              lists=base.lists + _LISTS, summary=summary)
+
   def _check_options(self, root: str) -> None:
     c = self.builder_config
     if not c.fps > 0:
@@ -229,17 +252,27 @@ class Builder(folder_builder.FolderBuilder):
 
   def _file_examples(self, split, rel) -> Iterator[tuple[str, dict]]:
     c = self.builder_config
+    facts = {}
     try:
-      times, frames, rate = read_video(os.path.join(c.path, rel), c.size)
+      times, frames, rate = read_video(os.path.join(c.path, rel), c.size,
+                                       facts)
+      if len(frames) > 1 and not np.any(frames != frames[:1]):
+        raise Unusable('constant', f'all {len(frames)} frames are the same '
+                       'picture (a still or blank video)')
     except Unusable as e:
       self._unusable(split, rel, e)
       return
+    declared = facts['declared_frames']
+    if declared - len(frames) > max(2, 0.01 * declared):
+      self._report.add(split, 'truncated_files', (
+          f'{rel}: {len(frames)} of the {declared} frames its header '
+          'declares decode (truncated or damaged; re-export it to use all)'))
     video = resample_frames(times, frames, c.fps)
     del frames
     duration = float(times[-1]) + (1.0 / rate if rate else 0.0)
     starts = folders.window_starts(len(video), c.num_frames, c.window_hop)
     info = {'split': split, 'header_fps': rate, 'frames': len(times),
-            'duration_s': round(duration, 3), 'resampled_frames': len(video),
+            'declared_frames': declared, 'duration_s': round(duration, 3), 'resampled_frames': len(video),
             'windows': len(starts)}
     self._files[rel] = info
     if not starts:
