@@ -1,8 +1,11 @@
 """Prepared splits -> grain -> per-host batches -> global batches.
 
     prepared dataset (simper_jax.datasets) -> tfds data source -> grain:
-    per-epoch shuffle from the seed, shard by JAX process, batch per host
-    -> global jax.Array
+    per-epoch shuffle from the seed, each process reading its slice of
+    every global batch, batch per host -> global jax.Array
+
+The global batches (which clips, in which order) depend on the seed only,
+not on how many processes read them: 2 hosts train on what 1 host would.
 
 No TensorFlow: the builders write ArrayRecord, read by random access. The
 train iterator is a grain ``DataLoader`` iterator, whose state is saved in
@@ -164,33 +167,61 @@ def train_loader(source, *, global_batch_size: int, seed: int,
   if not 0 <= pi < pc:
     raise ValueError(f'process_index {pi} not in [0, {pc}).')
   per_host = per_host_batch_size(global_batch_size, pc)
-  if len(source) // pc < per_host:
-    raise ValueError(f'each of the {pc} processes holds {len(source) // pc} '
-                     f'examples, fewer than its batch of {per_host}.')
-  # drop_remainder: every process gets the same number of records; the
-  # len % pc records left over each epoch are reported by the caller.
-  shard = grain.sharding.ShardOptions(shard_index=pi, shard_count=pc,
-                                      drop_remainder=True)
-  sampler = grain.samplers.IndexSampler(
-      num_records=len(source), shard_options=shard, shuffle=True,
-      num_epochs=None, seed=seed)
+  if len(source) < global_batch_size:
+    raise ValueError(f'the {len(source)} examples are fewer than the batch '
+                     f'of {global_batch_size}.')
+  sampler = _ProcessShare(grain.samplers.IndexSampler(
+      num_records=len(source), shard_options=grain.sharding.NoSharding(),
+      shuffle=True, num_epochs=None, seed=seed),
+                          global_batch_size, pi, pc)
   return grain.DataLoader(
       data_source=source, sampler=sampler,
       operations=[_SelectClip(video_key=video_key, label_key=label_key,
                               normalize=tuple(normalize)),
                   grain.transforms.Batch(per_host, drop_remainder=True)],
-      worker_count=0)
+      worker_count=0,
+      shard_options=grain.sharding.NoSharding())  # _ProcessShare shards
 
 
-def to_global(host_batch: dict[str, np.ndarray], mesh) -> dict[str, Any]:
+class _ProcessShare:
+  """This process's slice of every global batch of ``sampler``'s order.
+
+  The global order (a new permutation of all records each epoch) is the
+  same for any number of processes; global batch ``j`` is positions
+  ``j*B .. j*B+B-1`` of it, and process ``p`` reads its ``B/P`` positions
+  ``j*B + p*B/P ..``. With one process this is ``sampler`` itself.
+  """
+
+  def __init__(self, sampler, global_batch: int, index: int, count: int):
+    self._sampler = sampler
+    self._global, self._index = global_batch, index
+    self._per_host = global_batch // count
+
+  def __getitem__(self, index: int):
+    batch, offset = divmod(index, self._per_host)
+    meta = self._sampler[batch * self._global + self._index * self._per_host
+                         + offset]
+    return grain.RecordMetadata(index=index, record_key=meta.record_key,
+                                rng=meta.rng)
+
+  def __repr__(self) -> str:
+    return (f'_ProcessShare({self._sampler!r}, global_batch={self._global}, '
+            f'index={self._index}, per_host={self._per_host})')
+
+
+def to_global(host_batch: dict[str, np.ndarray], mesh,
+              layout: partitioning.BatchLayout = partitioning.BatchLayout()
+              ) -> dict[str, Any]:
   """Places this host's batch on the mesh as one global sharded batch.
 
   Adds ``index`` ``[per_host]``: each clip's position in the global batch,
-  which (with the step) keys its augmentations.
+  which (with the step) keys its augmentations. ``layout``: packing for a
+  batch that does not divide over the devices (the step unpacks it).
   """
   n = len(host_batch['clip'])
   index = np.arange(n, dtype=np.int32) + jax.process_index() * n
-  return partitioning.shard_batch({**host_batch, 'index': index}, mesh)
+  return partitioning.shard_batch(
+      partitioning.pack({**host_batch, 'index': index}, layout), mesh)
 
 
 def eval_batches(source, *, global_batch_size: int, keys: tuple[str, ...]
@@ -218,6 +249,3 @@ def eval_batches(source, *, global_batch_size: int, keys: tuple[str, ...]
            valid)
 
 
-def dropped_per_epoch(num_records: int) -> int:
-  """Records per epoch that sharding over processes leaves out."""
-  return num_records % jax.process_count()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from simper_jax import partitioning
 from simper_jax import similarity as similarity_lib
 
 Array = jax.Array
@@ -99,6 +100,7 @@ def similarity_logits(features_a: Array, features_b: Array, *,
     raise ValueError('feature_temperature must be > 0, got '
                      f'{feature_temperature}.')
   sim = similarity_lib.get(similarity, fps=fps, band=band)
+  features_a, features_b = partitioning.gather((features_a, features_b))
   return jax.vmap(sim)(features_a, features_b) / feature_temperature
 
 

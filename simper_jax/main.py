@@ -6,6 +6,12 @@ r"""Command line: train and evaluate one experiment.
 The config is locked, so a misspelt override is an error naming the field.
 On several hosts (TPU pods, SLURM, or JAX_COORDINATOR_ADDRESS set) JAX's
 multi-process runtime is started first; every host runs the same command.
+Hosts without a cluster manager say who they are with the flags of
+``jax.distributed.initialize``, e.g. two processes on one machine::
+
+    python -m simper_jax.main --config=... --workdir=/tmp/run \
+        --coordinator_address=127.0.0.1:12355 --num_processes=2 \
+        --process_id=0     # and --process_id=1 in the second process
 """
 
 from __future__ import annotations
@@ -23,6 +29,15 @@ _CONFIG = config_flags.DEFINE_config_file(
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory (resumes '
                                'from its latest checkpoint).')
 flags.mark_flags_as_required(['config', 'workdir'])
+_COORDINATOR = flags.DEFINE_string(
+    'coordinator_address', None, 'host:port of process 0, for a job of '
+    'several processes without a cluster manager (TPU pods and SLURM are '
+    'detected); with --num_processes and --process_id.')
+_NUM_PROCESSES = flags.DEFINE_integer(
+    'num_processes', None, 'Processes in the job (with --coordinator_address).')
+_PROCESS_ID = flags.DEFINE_integer(
+    'process_id', None, 'This process, 0 .. num_processes - 1 (with '
+    '--coordinator_address).')
 
 
 def _several_processes() -> bool:
@@ -31,6 +46,38 @@ def _several_processes() -> bool:
   env = os.environ.get
   return bool(env('JAX_COORDINATOR_ADDRESS')) or ',' in env(
       'TPU_WORKER_HOSTNAMES', '') or int(env('SLURM_NTASKS', '1')) > 1
+
+
+def _start_processes(jax) -> None:
+  """Starts JAX's multi-process runtime when the job spans processes.
+
+  From the three flags when given (all three are needed), else from the
+  cluster's environment (TPU pod, SLURM, ``JAX_COORDINATOR_ADDRESS``).
+  CPU processes exchange collectives through gloo.
+  """
+  given = {'--coordinator_address': _COORDINATOR.value,
+           '--num_processes': _NUM_PROCESSES.value,
+           '--process_id': _PROCESS_ID.value}
+  if any(v is not None for v in given.values()):
+    missing = [k for k, v in given.items() if v is None]
+    if missing:
+      sys.exit(f'error: {", ".join(missing)} missing: a job of several '
+               'processes needs --coordinator_address, --num_processes and '
+               '--process_id together.')
+    if not 0 <= _PROCESS_ID.value < _NUM_PROCESSES.value:
+      sys.exit(f'error: --process_id={_PROCESS_ID.value} must be in 0 .. '
+               f'{_NUM_PROCESSES.value - 1} (--num_processes='
+               f'{_NUM_PROCESSES.value}).')
+    kwargs = dict(coordinator_address=_COORDINATOR.value,
+                  num_processes=_NUM_PROCESSES.value,
+                  process_id=_PROCESS_ID.value)
+  elif _several_processes():
+    kwargs = {}
+  else:
+    return
+  if not os.environ.get('JAX_CPU_COLLECTIVES_IMPLEMENTATION'):
+    jax.config.update('jax_cpu_collectives_implementation', 'gloo')
+  jax.distributed.initialize(**kwargs)
 
 
 def _parse_flags(argv):
@@ -58,8 +105,7 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   logging.set_verbosity(logging.WARNING)  # no backend-probing chatter
   import jax  # pylint: disable=g-import-not-at-top
-  if _several_processes():
-    jax.distributed.initialize()
+  _start_processes(jax)
   from simper_jax import tasks  # pylint: disable=g-import-not-at-top
   from simper_jax import train  # pylint: disable=g-import-not-at-top
   from simper_jax.evaluation import report  # pylint: disable=g-import-not-at-top

@@ -15,6 +15,8 @@ rows), is unpacked inside the step, and the work that does divide (the
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from typing import Any, NamedTuple, Sequence
 
@@ -188,3 +190,34 @@ def constrain_leading(x: jax.Array, mesh: Mesh, max_axes: int) -> jax.Array:
   flat = x.reshape((-1,) + x.shape[n:])
   flat = jax.lax.with_sharding_constraint(flat, data_sharded(mesh))
   return flat.reshape(lead + x.shape[n:])
+
+
+# The mesh of the train step being traced (set by ``simper_jax.train``).
+_STEP_MESH: contextvars.ContextVar[Mesh | None] = contextvars.ContextVar(
+    'step_mesh', default=None)
+
+
+@contextlib.contextmanager
+def step_mesh(mesh: Mesh):
+  """Marks the code traced inside as the step on ``mesh`` (for
+  :func:`gather`)."""
+  token = _STEP_MESH.set(mesh)
+  try:
+    yield
+  finally:
+    _STEP_MESH.reset(token)
+
+
+def gather(x: Any) -> Any:
+  """Inside a train step: ``x`` replicated on every device; elsewhere ``x``.
+
+  For the small per-view feature series a loss compares all against all:
+  every device needs them anyway, and XLA's CPU FFT rejects the layouts
+  that a view-split sharding (:func:`constrain_leading` over 3 axes) leaves
+  on them.
+  """
+  mesh = _STEP_MESH.get()
+  if mesh is None or mesh.size == 1:
+    return x
+  return jax.tree.map(
+      lambda a: jax.lax.with_sharding_constraint(a, replicated(mesh)), x)

@@ -71,7 +71,9 @@ def clip_keys(root_key: Array, step: Array, index: Array) -> Array:
 
 
 def make_train_step(graphdef, *, method, method_cfg, mesh,
-                    donate: bool = True) -> StepFns:
+                    donate: bool = True,
+                    layout: partitioning.BatchLayout = partitioning.BatchLayout()
+                    ) -> StepFns:
   """Builds the jitted train step.
 
   Args:
@@ -82,6 +84,8 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
     method_cfg: its static config.
     mesh: the ``('data',)`` mesh; state replicated, batch sharded.
     donate: donate the input state buffers (the caller must not reuse it).
+    layout: how the batch arrives when it does not divide over the
+      devices (``partitioning.pack``; unpacked first thing in the step).
 
   Returns:
     :class:`StepFns`. The step takes ``state``, ``batch`` (a dict with
@@ -92,15 +96,22 @@ def make_train_step(graphdef, *, method, method_cfg, mesh,
   """
   repl = partitioning.replicated(mesh)
   data = partitioning.data_sharded(mesh)
-
   trainable = method.TRAINABLE
 
   def step_fn(state, batch, root_key):
+    with partitioning.step_mesh(mesh):
+      return traced_step(state, batch, root_key)
+
+  def traced_step(state, batch, root_key):
     model, optimizer = nnx.merge(graphdef, state)
+    batch = partitioning.unpack(batch, layout)
     keys = clip_keys(root_key, optimizer.step[...], batch['index'])
     views = jax.vmap(lambda k, c: method.make_views(k, c, method_cfg))(
         keys, batch['clip'])
-    views = jax.lax.with_sharding_constraint(views, data)
+    # The encoder's work is split over B, or B x 2 (sets), or B x 2 x M
+    # (views), whichever divides over the devices first.
+    views = views._replace(views=partitioning.constrain_leading(
+        views.views, mesh, 3))
 
     def loss_fn(model):
       return method.compute_loss(model, views, batch, method_cfg)
@@ -213,9 +224,12 @@ def _check_config(config, method_cfg, clip_frames: int, mesh) -> None:
         f'frame views at speed up to {method_cfg.views.speed_range[1]} need '
         f'{need}: lower method.num_frames or method.speed_range, or use '
         'longer clips (data.num_frames).')
+  # Any device count: a batch that does not divide over the devices is
+  # packed (partitioning.BatchLayout); each process reads its own share.
   for name, size in (('batch_size', config.batch_size),
                      ('eval.batch_size', config.eval.batch_size)):
-    partitioning.check_divisible(name, size, mesh.size, 'devices')
+    partitioning.check_divisible(name, size, jax.process_count(),
+                                 'processes')
   if config.log_every_steps < 1 or config.checkpoint_every_steps < 1:
     raise ValueError('log_every_steps and checkpoint_every_steps must be '
                      '>= 1.')
@@ -233,13 +247,14 @@ def _init(config, method_cfg, mesh, tx, in_channels: int):
   return graphdef, partitioning.replicate(state, mesh)
 
 
-def _train_loop(fns, state, data_iter, *, mesh, root_key, start: int,
-                total: int, config, schedule, writer, ckpt) -> Any:
+def _train_loop(fns, state, data_iter, *, mesh, layout, root_key,
+                start: int, total: int, config, schedule, writer,
+                ckpt) -> Any:
   """Runs steps ``start .. total-1``; returns the final state."""
   pending, t0, t_first = [], time.perf_counter(), None
   zero_grads, losses = 0, []
   for step in range(start, total):
-    batch = input_pipeline.to_global(next(data_iter), mesh)
+    batch = input_pipeline.to_global(next(data_iter), mesh, layout)
     state, metrics = fns.step(state, batch, root_key)
     pending.append((step, metrics))
     done = step + 1
@@ -344,22 +359,30 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   if is_main and not beside_a_run:
     writers.write_json(os.path.join(workdir, 'config.json'),
                        config.to_dict())
-  dropped = input_pipeline.dropped_per_epoch(len(train_source))
   warnings = []
   if total > start:
-    left_out = (f', {dropped} left out per epoch by process sharding'
-                if dropped else '')
     _log(f'Training {config.method.name} on {builder.info.full_name} '
          f'{config.data.train_split} ({subset_note}; '
          f'{len(train_source)} clips of {clip_shape}, {steps_per_epoch} '
-         f'steps/epoch{left_out}) for steps {start + 1}..{total} on '
+         f'steps/epoch) for steps {start + 1}..{total} on '
          f'{mesh.size} {jax.default_backend()} device(s)')
+    layout = partitioning.batch_layout(
+        config.batch_size // jax.process_count(),
+        partitioning.local_device_count(mesh), clip_shape)
+    if layout.factor > 1:
+      _log(f'  {config.batch_size} clips per step on {mesh.size} devices: '
+           f'each clip travels as {layout.factor} '
+           + (f'parts (axis {layout.split_axis} of [B, T, H, W, C])'
+              if layout.split_axis else 'copies')
+           + '; the views are split over the devices')
     fns = make_train_step(graphdef, method=method, method_cfg=method_cfg,
-                          mesh=mesh)
+                          mesh=mesh, layout=layout)
     writer = writers.MetricWriter(workdir, enabled=is_main, resume_step=start)
     try:
       state, warnings = _train_loop(fns, state, data_iter, mesh=mesh,
-                          root_key=jax.random.key(config.seed), start=start,
+                                    layout=layout,
+                                    root_key=jax.random.key(config.seed),
+                                    start=start,
                                     total=total, config=config,
                                     schedule=schedule, writer=writer,
                                     ckpt=ckpt)

@@ -52,17 +52,35 @@ def test_same_seed_same_batches_and_new_order_each_epoch():
   assert epoch1 != list(range(24))
 
 
-def test_process_shards_are_disjoint_and_cover_the_data():
-  src = _Source(20)
-  seen = []
-  for pi in range(2):
-    it = iter(input_pipeline.train_loader(src, global_batch_size=4, seed=0,
-                                          process_index=pi, process_count=2))
-    ids = sum(_take(it, 5), [])  # one epoch: 10 records, batches of 2
-    assert len(ids) == 10 and len(set(ids)) == 10
-    seen.append(set(ids))
-  assert not seen[0] & seen[1]
-  assert seen[0] | seen[1] == set(range(20))
+def test_processes_read_slices_of_the_same_global_batches():
+  # Whatever the number of processes, global batch j holds the same clips
+  # in the same order: process p reads its slice of it (no record left
+  # out at epoch ends, where a batch may straddle two epochs).
+  src = _Source(21)
+  one = _take(iter(input_pipeline.train_loader(src, global_batch_size=6,
+                                               seed=0)), 9)
+  for count in (2, 3):
+    parts = [_take(iter(input_pipeline.train_loader(
+        src, global_batch_size=6, seed=0, process_index=pi,
+        process_count=count)), 9) for pi in range(count)]
+    for j in range(9):
+      assert sum((p[j] for p in parts), []) == one[j], (count, j)
+  # Two epochs: each a permutation of all 21 records.
+  flat = sum(one, [])
+  assert sorted(flat[:21]) == list(range(21)) == sorted(flat[21:42])
+
+
+def test_a_process_resumes_its_slice_exactly():
+  src = _Source(14)
+  make = lambda: iter(input_pipeline.train_loader(  # noqa: E731
+      src, global_batch_size=4, seed=5, process_index=1, process_count=2))
+  it = make()
+  _take(it, 5)
+  state = it.get_state()
+  expected = _take(it, 4)
+  resumed = make()
+  resumed.set_state(state)
+  assert _take(resumed, 4) == expected
 
 
 def test_iterator_state_restores_the_exact_position():

@@ -94,7 +94,8 @@ def test_four_devices_match_one_device(clips):
         train.merge_state(fns.graphdef, state)[0], nnx.Param))
     results.append((losses, jax.tree.leaves(params)))
   (l1, p1), (l4, p4) = results
-  np.testing.assert_allclose(l4, l1, rtol=1e-5)
+  # Reduction order differs across devices: float32 noise of ~1e-5.
+  np.testing.assert_allclose(l4, l1, rtol=1e-4)
   for a, b in zip(p4, p1):
     np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-4)
 

@@ -54,6 +54,9 @@ def extract_features(feature_fn, source, *, mesh, batch_size: int,
   """
   feats, targets = [], []
   n = len(source)
+  # Any device count: the batch is padded up to a multiple of the devices
+  # (the padding is masked below; inference BatchNorm makes it harmless).
+  batch_size = -(-batch_size // mesh.size) * mesh.size
   for batch, valid in input_pipeline.eval_batches(
       source, global_batch_size=batch_size, keys=(clip, target)):
     glob = partitioning.shard_batch(

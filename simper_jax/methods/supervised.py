@@ -23,6 +23,7 @@ import numpy as np
 from flax import nnx
 
 from simper_jax import augment
+from simper_jax import partitioning
 from simper_jax import similarity as similarity_lib
 from simper_jax.methods import common
 
@@ -52,6 +53,7 @@ def config_from(method_cfg, fps: float) -> Config:
 
 def spectrum_features(series: Array, cfg: Config) -> Array:
   """``[N, L]`` series -> ``[N, K]`` unit-sum in-band power spectra."""
+  series = partitioning.gather(series)  # see partitioning.gather
   power = similarity_lib.power_spectrum(series, fps=cfg.fps, band=cfg.band)
   return power / (jnp.sum(power, axis=-1, keepdims=True) + 1e-12)
 

@@ -43,11 +43,28 @@ class _Source:
             'rate': np.float32(i / 10)}
 
 
-def _extract(source, model=None, out_size=(), **kw):
-  mesh = partitioning.make_mesh()
+def _extract(source, model=None, out_size=(), batch_size=4, devices=None,
+             **kw):
+  mesh = partitioning.make_mesh(devices)
   fn = features.make_feature_fn(model or _MeanEncoder(), mesh, out_size)
-  return features.extract_features(fn, source, mesh=mesh, batch_size=4,
-                                   clip='frames', target='rate', **kw)
+  return features.extract_features(fn, source, mesh=mesh,
+                                   batch_size=batch_size, clip='frames',
+                                   target='rate', **kw)
+
+
+@pytest.mark.parametrize('n,batch_size', [(7, 3), (1, 1), (5, 6), (9, 2)])
+def test_any_split_and_batch_size_on_four_devices(n, batch_size):
+  # The batch is padded up to a multiple of the 4 devices and the padding
+  # masked: every clip once, in order, as on one device.
+  import jax  # pylint: disable=g-import-not-at-top
+  feats, ys = _extract(_Source(n), batch_size=batch_size)
+  one, ys1 = _extract(_Source(n), batch_size=batch_size,
+                      devices=jax.devices()[:1])
+  want = 2 * np.arange(n) / 255.0
+  np.testing.assert_allclose(feats, np.repeat(want[:, None], 5, 1),
+                             rtol=1e-5)
+  np.testing.assert_array_equal(feats, one)
+  np.testing.assert_array_equal(ys, ys1)
 
 
 def test_every_clip_once_in_order_with_padding_masked():
