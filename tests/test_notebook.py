@@ -1,9 +1,12 @@
-"""The Colab notebook, executed end to end on the ``smoke`` variant.
+"""The Colab notebook, executed end to end as on a TPU v2-8.
 
 The kernel is this interpreter (a ``python3`` kernel spec written to a temp
 ``JUPYTER_PATH``, which outranks any user or system spec) and inherits the
-environment: the 4 fake CPU devices of ``conftest.py``, and the variables
-below that pick the smoke variant, a temp work dir and a temp TFDS data dir.
+environment: 8 fake CPU devices (as the 8 cores of a TPU v2-8) and the
+variables below that pick the accelerator recipe (the one the notebook
+picks on a TPU or GPU runtime: 4 clips per step, which does not divide over
+8 devices), shrink it (data, steps, channels), and give a temp work dir and
+a temp TFDS data dir.
 """
 
 from __future__ import annotations
@@ -72,11 +75,16 @@ def test_notebook_is_saved_clean():
       assert not cell.outputs and cell.execution_count is None, cell.source
 
 
-@pytest.mark.slow  # 20-25 s on 2 CPU cores: kernel, dataset, train, eval
-def test_notebook_runs_the_smoke_variant(tmp_path, monkeypatch):
+@pytest.mark.slow  # ~40 s on 2 CPU cores: kernel, dataset, train, eval
+def test_notebook_runs_the_accelerator_recipe_on_8_devices(tmp_path,
+                                                          monkeypatch):
   _use_this_interpreter(monkeypatch, tmp_path)
   workdir = tmp_path / 'run'
-  monkeypatch.setenv('SIMPER_JAX_VARIANT', 'smoke')
+  monkeypatch.setenv('XLA_FLAGS', '--xla_force_host_platform_device_count=8')
+  monkeypatch.setenv('SIMPER_JAX_VARIANT', '')  # the TPU/GPU recipe
+  monkeypatch.setenv('SIMPER_JAX_OVERRIDES', ';'.join([
+      'data.train_per_class=1', 'data.test_per_class=1', 'data.num_frames=60',
+      'method.num_frames=20', 'num_train_steps=2', 'model.channels=(4, 8)']))
   monkeypatch.setenv('SIMPER_JAX_WORKDIR', str(workdir))
   monkeypatch.setenv('TFDS_DATA_DIR', str(tmp_path / 'tfds'))
   monkeypatch.setenv('SIMPER_JAX_NO_INSTALL', '1')  # never clone or pip
@@ -91,7 +99,10 @@ def test_notebook_runs_the_smoke_variant(tmp_path, monkeypatch):
   (checkout,) = [ln.split(':', 1)[1].strip() for ln in setup.splitlines()
                  if ln.startswith('checkout:')]
   assert os.path.realpath(checkout) == os.path.realpath(ROOT), setup
-  assert "variant: 'smoke'" in _text(_cell(nb, 'config'))
+  config = _text(_cell(nb, 'config'))
+  assert "variant: ''" in config and config.count('CpuDevice') == 8, config
+  assert 'batch_size: 4' in config and 'num_speeds: 10' in config
+  assert '4 clips per step on 8 devices' in _text(_cell(nb, 'train'))
   assert _has_image(_cell(nb, 'dataset'))
 
   with open(workdir / 'eval' / 'metrics.json') as f:
