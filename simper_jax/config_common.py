@@ -114,6 +114,12 @@ def data(name: str, *, target_unit: str, fps: float,
   d.holdout_band = ()
   # Float clips: per-channel (offsets, scales), x -> (x - offset) / scale.
   d.input_normalize = ()
+  # Feeding the accelerator: batches read (and placed on the devices) ahead
+  # of the step in a background thread, and grain worker processes that
+  # read and decode examples (0: in that thread). Neither changes the
+  # batches or the exact resume.
+  d.prefetch = 2
+  d.worker_count = 0
   d.update(options)
   return d
 

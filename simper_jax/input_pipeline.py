@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any, Iterator
+import queue
+import threading
+from typing import Any, Callable, Iterator
 
 import grain
 import jax
@@ -144,7 +146,8 @@ def train_loader(source, *, global_batch_size: int, seed: int,
                  process_index: int | None = None,
                  process_count: int | None = None,
                  label_key: str | None = None, video_key: str = 'video',
-                 normalize: tuple = ()) -> grain.DataLoader:
+                 normalize: tuple = (), worker_count: int = 0
+                 ) -> '_Batched':
   """An endless, shuffled, per-process grain loader of raw-clip batches.
 
   Args:
@@ -157,9 +160,11 @@ def train_loader(source, *, global_batch_size: int, seed: int,
       methods only).
     video_key: the clip's feature (the dataset plug-in's ``clip``).
     normalize: per-channel ``(offsets, scales)`` for float clips.
+    worker_count: grain worker processes reading and decoding examples (0:
+      in the calling thread). The batches are the same either way.
 
   Returns:
-    A ``grain.DataLoader``; ``iter(loader)`` yields ``{'clip': uint8
+    A loader; ``iter(loader)`` yields ``{'clip': uint8
     [per_host, T, H, W, C]}`` and has ``get_state``/``set_state``.
   """
   pi = jax.process_index() if process_index is None else process_index
@@ -170,17 +175,59 @@ def train_loader(source, *, global_batch_size: int, seed: int,
   if len(source) < global_batch_size:
     raise ValueError(f'the {len(source)} examples are fewer than the batch '
                      f'of {global_batch_size}.')
+  if worker_count > 0:
+    # grain's workers read absl flags; outside an absl app (a notebook, a
+    # test) they are not parsed, which grain takes for an error.
+    from absl import flags  # pylint: disable=g-import-not-at-top
+    if not flags.FLAGS.is_parsed():
+      flags.FLAGS.mark_as_parsed()
   sampler = _ProcessShare(grain.samplers.IndexSampler(
       num_records=len(source), shard_options=grain.sharding.NoSharding(),
       shuffle=True, num_epochs=None, seed=seed),
                           global_batch_size, pi, pc)
-  return grain.DataLoader(
+  # Examples are batched here, not in grain's workers (each worker would
+  # batch its own share of the records): the batches are then the same
+  # for any worker_count.
+  return _Batched(grain.DataLoader(
       data_source=source, sampler=sampler,
       operations=[_SelectClip(video_key=video_key, label_key=label_key,
-                              normalize=tuple(normalize)),
-                  grain.transforms.Batch(per_host, drop_remainder=True)],
-      worker_count=0,
-      shard_options=grain.sharding.NoSharding())  # _ProcessShare shards
+                              normalize=tuple(normalize))],
+      worker_count=worker_count,
+      shard_options=grain.sharding.NoSharding()), per_host)
+
+
+class _Batched:
+  """``iter()`` gives batches of ``size`` consecutive examples of a grain
+  loader, with the loader iterator's ``get_state``/``set_state`` (the
+  state after a batch's last example)."""
+
+  def __init__(self, loader: grain.DataLoader, size: int):
+    self._loader, self._size = loader, size
+
+  def __iter__(self):
+    return _BatchIterator(iter(self._loader), self._size)
+
+
+class _BatchIterator:
+
+  def __init__(self, it, size: int):
+    self._it, self._size = it, size
+
+  def __iter__(self):
+    return self
+
+  def __next__(self) -> dict[str, np.ndarray]:
+    examples = [next(self._it) for _ in range(self._size)]
+    return {k: np.stack([e[k] for e in examples]) for k in examples[0]}
+
+  def get_state(self) -> bytes:
+    return self._it.get_state()
+
+  def set_state(self, state: bytes) -> None:
+    self._it.set_state(state)
+
+  def start_prefetch(self) -> None:
+    """Nothing to start: examples are read on ``next``."""
 
 
 class _ProcessShare:
@@ -207,6 +254,89 @@ class _ProcessShare:
   def __repr__(self) -> str:
     return (f'_ProcessShare({self._sampler!r}, global_batch={self._global}, '
             f'index={self._index}, per_host={self._per_host})')
+
+
+class Prefetch:
+  """Reads ``depth`` items ahead of the trainer in a background thread.
+
+  Wraps a grain iterator (and an optional ``transform`` of each batch, e.g.
+  placing it on the devices, so that overlaps the step too). The order is
+  the wrapped iterator's; :meth:`get_state` is the grain state after the
+  last item *returned*, not the last one read ahead, so a checkpoint
+  resumes exactly where the trainer was. Duck-types what
+  ``grain.checkpoint`` needs (``get_state``, ``set_state``,
+  ``start_prefetch``). ``depth=0``: no thread, read on demand.
+  """
+
+  def __init__(self, iterator, depth: int,
+               transform: Callable[[Any], Any] | None = None):
+    if depth < 0:
+      raise ValueError(f'prefetch depth must be >= 0, got {depth}.')
+    self._it, self._depth = iterator, depth
+    self._transform = transform or (lambda x: x)
+    self._state = iterator.get_state()
+    self._queue: queue.Queue | None = None
+    self._stop = threading.Event()
+    self._thread: threading.Thread | None = None
+
+  def __iter__(self):
+    return self
+
+  def _read(self):
+    batch = next(self._it)
+    return self._transform(batch), self._it.get_state()
+
+  def _fill(self):
+    while not self._stop.is_set():
+      try:
+        item = ('ok', self._read())
+      except BaseException as e:  # pylint: disable=broad-except
+        item = ('error', e)  # raised in the trainer's thread
+      while not self._stop.is_set():
+        try:
+          self._queue.put(item, timeout=0.1)
+          break
+        except queue.Full:
+          continue
+      if item[0] == 'error':
+        return
+
+  def __next__(self):
+    if self._depth == 0:
+      batch, self._state = self._read()
+      return batch
+    if self._thread is None:
+      self._queue = queue.Queue(maxsize=self._depth)
+      self._stop.clear()
+      self._thread = threading.Thread(target=self._fill, daemon=True,
+                                      name='simper_jax-prefetch')
+      self._thread.start()
+    kind, value = self._queue.get()
+    if kind == 'error':
+      self.close()
+      raise value
+    batch, self._state = value
+    return batch
+
+  def get_state(self) -> bytes:
+    return self._state
+
+  def set_state(self, state: bytes) -> None:
+    self.close()
+    self._it.set_state(state)
+    self._state = state
+
+  def start_prefetch(self) -> None:
+    """The thread starts with the first ``next``."""
+
+  def close(self) -> None:
+    """Stops the thread; items read ahead are dropped (the next ``next``
+    reads on from :meth:`get_state`)."""
+    if self._thread is not None:
+      self._stop.set()
+      self._thread.join()
+      self._thread = None
+      self._it.set_state(self._state)
 
 
 def to_global(host_batch: dict[str, np.ndarray], mesh,

@@ -247,15 +247,17 @@ def _init(config, method_cfg, mesh, tx, in_channels: int):
   return graphdef, partitioning.replicate(state, mesh)
 
 
-def _train_loop(fns, state, data_iter, *, mesh, layout, root_key,
-                start: int, total: int, config, schedule, writer,
-                ckpt) -> Any:
-  """Runs steps ``start .. total-1``; returns the final state."""
+def _train_loop(fns, state, data_iter, *, root_key, start: int, total: int,
+                config, schedule, writer, ckpt) -> Any:
+  """Runs steps ``start .. total-1``; returns the final state.
+
+  ``data_iter`` yields global batches already on the devices
+  (``input_pipeline.Prefetch``).
+  """
   pending, t0, t_first = [], time.perf_counter(), None
   zero_grads, losses = 0, []
   for step in range(start, total):
-    batch = input_pipeline.to_global(next(data_iter), mesh, layout)
-    state, metrics = fns.step(state, batch, root_key)
+    state, metrics = fns.step(state, next(data_iter), root_key)
     pending.append((step, metrics))
     done = step + 1
     if step == start:  # rates exclude the first step's compilation
@@ -342,8 +344,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   loader = input_pipeline.train_loader(
       train_source, global_batch_size=config.batch_size, seed=config.seed,
       label_key=plugin.target if method.NEEDS_LABELS else None,
-      video_key=plugin.clip, normalize=tuple(config.data.input_normalize))
-  data_iter = iter(loader)
+      video_key=plugin.clip, normalize=tuple(config.data.input_normalize),
+      worker_count=config.data.worker_count)
+  layout = partitioning.batch_layout(
+      config.batch_size // jax.process_count(),
+      partitioning.local_device_count(mesh), clip_shape)
+  data_iter = input_pipeline.Prefetch(
+      iter(loader), config.data.prefetch,
+      transform=lambda b: input_pipeline.to_global(b, mesh, layout))
   start = 0
   if total and ckpt.latest_step() is not None:
     if ckpt.latest_step() > total:
@@ -366,9 +374,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
          f'{len(train_source)} clips of {clip_shape}, {steps_per_epoch} '
          f'steps/epoch) for steps {start + 1}..{total} on '
          f'{mesh.size} {jax.default_backend()} device(s)')
-    layout = partitioning.batch_layout(
-        config.batch_size // jax.process_count(),
-        partitioning.local_device_count(mesh), clip_shape)
     if layout.factor > 1:
       _log(f'  {config.batch_size} clips per step on {mesh.size} devices: '
            f'each clip travels as {layout.factor} '
@@ -379,14 +384,14 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                           mesh=mesh, layout=layout)
     writer = writers.MetricWriter(workdir, enabled=is_main, resume_step=start)
     try:
-      state, warnings = _train_loop(fns, state, data_iter, mesh=mesh,
-                                    layout=layout,
+      state, warnings = _train_loop(fns, state, data_iter,
                                     root_key=jax.random.key(config.seed),
                                     start=start,
                                     total=total, config=config,
                                     schedule=schedule, writer=writer,
                                     ckpt=ckpt)
     finally:
+      data_iter.close()
       writer.close()
       ckpt.wait()
   ckpt.close()

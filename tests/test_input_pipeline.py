@@ -220,3 +220,57 @@ def test_clip_array_keeps_uint8_and_standardizes_floats():
   assert out.dtype == np.float32
   np.testing.assert_allclose(out[:, 0, 0, 0], [0.5, -1.0])
   np.testing.assert_allclose(out[..., 1], 1.0)
+
+
+@pytest.mark.parametrize('depth', [0, 1, 3])
+def test_prefetch_keeps_the_order_and_resumes_where_the_trainer_was(depth):
+  make = lambda: iter(input_pipeline.train_loader(  # noqa: E731
+      _Source(14), global_batch_size=4, seed=2))
+  plain = _take(make(), 9)
+  it = input_pipeline.Prefetch(make(), depth)
+  assert _take(it, 4) == plain[:4]
+  state = it.get_state()  # after the 4 batches returned, not those ahead
+  assert _take(it, 5) == plain[4:]
+  resumed = input_pipeline.Prefetch(make(), depth)
+  resumed.set_state(state)
+  assert _take(resumed, 5) == plain[4:]
+  # Closing drops what was read ahead and rewinds to the trainer.
+  again = input_pipeline.Prefetch(make(), depth)
+  _take(again, 2)
+  again.close()
+  assert _take(again, 3) == plain[2:5]
+  again.close()
+
+
+def test_prefetch_places_batches_and_raises_errors_in_the_trainer():
+  mesh = partitioning.make_mesh()
+  it = input_pipeline.Prefetch(
+      iter(input_pipeline.train_loader(_Source(8), global_batch_size=4,
+                                       seed=0)), 2,
+      transform=lambda b: input_pipeline.to_global(b, mesh))
+  batch = next(it)
+  assert isinstance(batch['clip'], jax.Array)
+  assert batch['clip'].sharding.spec == jax.sharding.PartitionSpec('data')
+  it.close()
+
+  class _Broken:
+    def get_state(self):
+      return b''
+
+    def set_state(self, state):
+      del state
+
+    def __next__(self):
+      raise OSError('disk gone')
+
+  with pytest.raises(OSError, match='disk gone'):
+    next(input_pipeline.Prefetch(_Broken(), 2))
+
+
+@pytest.mark.slow
+def test_grain_workers_give_the_same_batches():
+  plain = _take(iter(input_pipeline.train_loader(
+      _Source(14), global_batch_size=4, seed=2)), 6)
+  workers = iter(input_pipeline.train_loader(
+      _Source(14), global_batch_size=4, seed=2, worker_count=2))
+  assert _take(workers, 6) == plain
