@@ -97,8 +97,19 @@ def load_config(name: str):
   return config
 
 
+# The user-data recipes' clip shapes follow from their options (their
+# builders need the user's folder): a window of num_frames RGB frames of
+# size x size; a window of num_frames samples of `channels` channels.
+USER_CLIPS = {
+    'video_folder': lambda d: (d.num_frames, d.size, d.size, 3),
+    'time_series': lambda d: (d.num_frames, 1, 1, d.channels),
+}
+
+
 def clip_shape(config) -> tuple[int, ...]:
   """``[T, H, W, C]`` of the recipe's clips, from the builder's spec."""
+  if config.data.name in USER_CLIPS:
+    return tuple(USER_CLIPS[config.data.name](config.data))
   plugin = datasets.plugin(config.data)
   builder = datasets.get_builder(config.data)
   return tuple(builder.info.features[plugin.clip].shape)
@@ -107,6 +118,7 @@ def clip_shape(config) -> tuple[int, ...]:
 def compiled_step(config, shape, devices):
   """The recipe's train step compiled for ``devices``; also the params."""
   method = methods.get(config.method.name)
+  # fps 0 (user data: the folder's rate) does not change the step's cost.
   method_cfg = method.config_from(config.method, fps=config.data.fps or 30.)
   mesh = partitioning.make_mesh(devices)
   tx, _ = train.make_optimizer(config.optim, steps_per_epoch=100,
@@ -174,8 +186,14 @@ def plan(name: str, device_counts) -> dict:
 
 
 def _fmt_s(s: float) -> str:
+  if s < 1:
+    return f'{s * 1000:.1f} ms'
   return f'{s:.0f} s' if s < 120 else f'{s / 60:.1f} min' if s < 7200 else (
       f'{s / 3600:.1f} h')
+
+
+def _fmt(x: float) -> str:
+  return f'{x:,.0f}' if x >= 100 else f'{x:.3g}'
 
 
 def table(rows) -> str:
@@ -189,8 +207,8 @@ def table(rows) -> str:
     lines.append(
         f'| {r["experiment"]} | {"x".join(map(str, r["clip"]))}, '
         f'{r["batch"]}, {r["model"]} | {r["params"] / 1e6:.2f} M | '
-        f'{r["flops_per_step"] / 1e9:,.0f} | {mem} | {r["steps"]:,} | '
-        f'{r["total_flops"] / 1e15:.1f} | ' +
+        f'{_fmt(r["flops_per_step"] / 1e9)} | {mem} | {r["steps"]:,} | '
+        f'{_fmt(r["total_flops"] / 1e15)} | ' +
         ' | '.join(_fmt_s(r['lower_bound_s'][k]) for k in PEAKS) + ' |')
   return '\n'.join(lines)
 
