@@ -59,8 +59,8 @@ def _source(name: str, root: str):
                              test_per_class=1, num_frames=150)
   elif name == 'tscan_chunk':
     raw = os.path.join(root, 'ubfc')
-    for number, hr in ((1, 70.0), (3, 90.0), (40, 80.0)):
-      t = np.arange(540) / 30.0
+    for number, hr in ((1, 70.0), (3, 90.0), (5, 60.0), (40, 80.0)):
+      t = np.arange(900) / 30.0  # 5 chunks of 180 frames each
       rppg_synthetic.write_ubfc_subject(
           os.path.join(raw, f'subject{number}'),
           rppg_synthetic.face_frames(t, hr, height=96, width=96, noise=2),

@@ -9,6 +9,8 @@ import math
 import os
 import types
 
+import numpy as np
+
 import pytest
 import tensorflow_datasets as tfds
 
@@ -223,3 +225,17 @@ def test_a_misspelt_builder_option_of_prepare_is_refused():
   with pytest.raises(ValueError, match=r"ubfc_rppg has no option "
                      r"'image_sise'; it has \['chunk_length', 'image_size'\]"):
     prepare.data_config('ubfc_rppg', '/tmp/x', '', 'image_sise=16')
+
+
+def test_a_custom_config_source_survives_pickling(tmp_path):
+  # grain worker processes receive the data source pickled; its builder's
+  # custom config is already registered there (forked), which TFDS refused.
+  import pickle  # pylint: disable=g-import-not-at-top
+  cfg = config_common.data('countix', target_unit='count', fps=16.0,
+                           source='synthetic', num_frames=16, image_size=16,
+                           num_train=8, num_test=4, count_range=(2, 4))
+  cfg.data_dir = str(tmp_path)
+  source = datasets.prepare(cfg).as_data_source('train')
+  copy = pickle.loads(pickle.dumps(source))
+  assert len(copy) == len(source) == 8
+  np.testing.assert_array_equal(copy[3]['video'], source[3]['video'])

@@ -18,6 +18,16 @@ class ArrayRecordBuilder(tfds.core.GeneratorBasedBuilder):
 
   def __init__(self, *, file_format: str | tfds.core.FileFormat | None = None,
                **kwargs: Any):
+    config = kwargs.get('config')
+    if isinstance(config, tfds.core.BuilderConfig):
+      # An unpickled copy (e.g. in a grain worker process) of a custom
+      # config registered in this process: TFDS refuses a second object
+      # under a registered name, so use the registered one when the same
+      # (compared by repr: every field, where some configs define no ==).
+      registered = type(self).get_builder_config(name=config.name)
+      if registered is not None and registered is not config and (
+          repr(registered) == repr(config)):
+        kwargs['config'] = registered
     super().__init__(file_format=file_format, **kwargs)
     if file_format is None and not self.info.initialized:
       self.info.set_file_format('array_record', override=True)
