@@ -8,12 +8,14 @@ the step-keyed RNG, draws the same augmentations as an uninterrupted run.
 
 from __future__ import annotations
 
-import os
+from etils import epath
 import grain
 import jax
 import jax.numpy as jnp
 import orbax.checkpoint as ocp
 from flax import nnx
+
+from simper_jax import paths
 
 
 def all_finite(tree) -> bool:
@@ -35,20 +37,47 @@ def _first_line(error: BaseException, limit: int = 240) -> str:
   return text if len(text) <= limit else text[:limit] + ' ...'
 
 
+def check_directory(directory: str) -> None:
+  """One line, before any work, when Orbax cannot keep checkpoints in
+  ``directory``: a URI other than ``gs://`` (Orbax gives TensorStore's
+  ``gcs`` driver to ``gs://`` and treats other URIs as local paths), or
+  ``gs://`` without ``google-cloud-storage`` (Orbax asks the bucket whether
+  it has a hierarchical namespace before listing or deleting steps)."""
+  if not paths.is_remote(directory):
+    return
+  if not directory.startswith('gs://'):
+    raise ValueError(
+        f'cannot keep checkpoints in {directory}: Orbax writes them to a '
+        'local folder or gs:// only; use --workdir=gs://... or a local one.')
+  try:
+    from orbax.checkpoint._src.path import gcs_utils  # pylint: disable=g-import-not-at-top
+  except ImportError:  # another Orbax layout: let Orbax speak for itself
+    return
+  try:
+    gcs_utils.is_hierarchical_namespace_enabled(directory)
+  except ImportError as e:
+    raise ValueError(
+        f'checkpoints in {directory} need google-cloud-storage ({e}); '
+        'pip install google-cloud-storage gcsfs') from e
+
+
 class Checkpointer:
   """Saves and restores ``(nnx state, grain iterator)`` under a directory.
 
   Args:
-    directory: where the numbered step folders go (created if missing).
+    directory: where the numbered step folders go (created if missing): a
+      local folder or ``gs://...`` (Orbax: metadata through epath, arrays
+      through TensorStore's GCS driver).
     max_to_keep: how many recent checkpoints to keep.
   """
 
   def __init__(self, directory: str, *, max_to_keep: int = 3):
     if max_to_keep < 1:
       raise ValueError(f'keep_checkpoints must be >= 1, got {max_to_keep}.')
-    self.directory = os.path.abspath(directory)
+    self.directory = paths.resolve(directory)
+    check_directory(self.directory)
     self._manager = ocp.CheckpointManager(
-        self.directory,
+        epath.Path(self.directory),
         options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep,
                                              create=True),
         item_names=('state', 'data'))

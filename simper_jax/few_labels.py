@@ -13,12 +13,13 @@ scale.
 
 from __future__ import annotations
 
-import os
+import io
 from typing import Any, Sequence
 
 import numpy as np
 
 from simper_jax import datasets
+from simper_jax import paths
 from simper_jax import tasks
 from simper_jax.evaluation import readouts
 
@@ -53,7 +54,7 @@ def curve(npz: str, config, *, counts: Sequence[int] = COUNTS, seed: int = 0
     {'fft_mae', 'harmonic_hits'}}``; counts above the number of labelled
     training files are skipped.
   """
-  data = np.load(npz)
+  data = np.load(io.BytesIO(paths.read_bytes(npz)))
   plugin = datasets.plugin(config.data)
   task = tasks.get(config.data.target_unit)
   train, test = config.data.train_split, config.data.eval_splits[-1]
@@ -138,5 +139,5 @@ def report(results: dict[int, dict[str, Any]], config, path: str) -> str:
          ylabel=f'test MAE ({task.unit})', title=config.data.name)
   ax.legend()
   fig.tight_layout()
-  fig.savefig(os.path.join(path, 'labels.png'), dpi=100)
+  paths.save_figure(fig, paths.join(path, 'labels.png'), dpi=100)
   return text

@@ -26,8 +26,9 @@ from ml_collections import config_flags
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', None, 'Experiment config file[:variants].', lock_config=True)
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory (resumes '
-                               'from its latest checkpoint).')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Output directory, local or '
+                               'gs://bucket/path (resumes from its latest '
+                               'checkpoint).')
 flags.mark_flags_as_required(['config', 'workdir'])
 _COORDINATOR = flags.DEFINE_string(
     'coordinator_address', None, 'host:port of process 0, for a job of '
@@ -123,9 +124,10 @@ def main(argv):
       columns.append(('untrained', results['eval_init']))
     print(report.format_table(columns, tasks.get(config.data.target_unit),
                               config.data.eval_splits[-1]))
+    from simper_jax import paths  # pylint: disable=g-import-not-at-top
     out = results['eval_dir']
-    print(f'metrics: {os.path.join(out, "metrics.json")}')
-    print(f'figure:  {os.path.join(out, "figure.png")}')
+    print(f'metrics: {paths.join(out, "metrics.json")}')
+    print(f'figure:  {paths.join(out, "figure.png")}')
 
 
 if __name__ == '__main__':

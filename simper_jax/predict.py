@@ -16,14 +16,16 @@ Writes ``OUT/predictions.csv`` (``file,start_s,end_s,readout,value,unit``,
 one row per window and readout), ``OUT/predictions.json`` (the same, per
 file, with each readout's median, and every problem), and per input
 ``OUT/plots/<file>.png`` (the feature series, its spectrogram and the
-frequency over time). A file that cannot be read or is shorter than one
-window gets one line on stderr and the others are still predicted; the
-exit status is 1 when nothing could be predicted.
+frequency over time). ``RUN`` and ``OUT`` may be ``gs://...``
+(``simper_jax.paths``); the inputs are local files. A file that cannot be
+read or is shorter than one window gets one line on stderr and the others
+are still predicted; the exit status is 1 when nothing could be predicted.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import sys
@@ -50,20 +52,18 @@ def load_run(workdir: str):
   """``(config, readouts json)`` of a trained run, or FileNotFoundError
   saying what is missing and how to make it."""
   import ml_collections  # pylint: disable=g-import-not-at-top
-  cfg_path = os.path.join(workdir, 'config.json')
-  fit_path = os.path.join(workdir, 'eval', 'readouts.json')
+  from simper_jax import paths as files  # pylint: disable=g-import-not-at-top
+  cfg_path = files.join(workdir, 'config.json')
+  fit_path = files.join(workdir, 'eval', 'readouts.json')
   for path, what in ((cfg_path, 'config.json'), (fit_path,
                                                  'eval/readouts.json')):
-    if not os.path.exists(path):
+    if not files.exists(path):
       raise FileNotFoundError(
           f'{workdir} is not a trained run ({what} is missing); train and '
           f'evaluate one with python -m simper_jax.main --config=... '
           f'--workdir={workdir}.')
-  with open(cfg_path) as f:
-    config = ml_collections.ConfigDict(json.load(f))
-  with open(fit_path) as f:
-    fit = json.load(f)
-  return config, fit
+  config = ml_collections.ConfigDict(json.loads(files.read_text(cfg_path)))
+  return config, json.loads(files.read_text(fit_path))
 
 
 def find_inputs(paths, extensions) -> list[tuple[str, str]]:
@@ -102,13 +102,14 @@ def predict(workdir: str, output: str, paths, *, hop_s: float = 0.0,
   from simper_jax import datasets  # pylint: disable=g-import-not-at-top
   from simper_jax import input_pipeline  # pylint: disable=g-import-not-at-top
   from simper_jax import partitioning  # pylint: disable=g-import-not-at-top
+  from simper_jax import paths as files  # pylint: disable=g-import-not-at-top
   from simper_jax import tasks  # pylint: disable=g-import-not-at-top
   from simper_jax import train  # pylint: disable=g-import-not-at-top
   from simper_jax.evaluation import features  # pylint: disable=g-import-not-at-top
   from simper_jax.evaluation import figures  # pylint: disable=g-import-not-at-top
   from simper_jax.evaluation import readouts  # pylint: disable=g-import-not-at-top
 
-  workdir = os.path.abspath(os.path.expanduser(workdir))
+  workdir = files.resolve(workdir)
   config, fit_json = load_run(workdir)
   plugin = datasets.plugin(config.data)
   if plugin.read is None or not plugin.extensions:
@@ -129,7 +130,8 @@ def predict(workdir: str, output: str, paths, *, hop_s: float = 0.0,
                                         tuple(config.method.out_size))
   batch = max(mesh.size, batch_size // mesh.size * mesh.size)
   normalize = tuple(config.data.input_normalize)
-  os.makedirs(os.path.join(output, 'plots'), exist_ok=True)
+  output = files.resolve(output)
+  files.makedirs(files.join(output, 'plots'))
   rows, result, problems = [], {}, []
   for path, name in find_inputs(paths, plugin.extensions):
     try:
@@ -166,20 +168,21 @@ def predict(workdir: str, output: str, paths, *, hop_s: float = 0.0,
                     for k, s in enumerate(starts_s)],
         'median': {r: float(np.median(v)) for r, v in preds.items()}}
     figures.plot_recording(
-        os.path.join(output, 'plots', plot_name(name)),
+        files.join(output, 'plots', plot_name(name)),
         feats, starts_s, preds, task, fps=fps, band=fitted.band,
         title=f'{name} ({config.data.name} run, step {step})')
-  with open(os.path.join(output, 'predictions.csv'), 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=('file', 'start_s', 'end_s',
-                                           'readout', 'value', 'unit'))
-    writer.writeheader()
-    writer.writerows(rows)
+  table = io.StringIO(newline='')
+  writer = csv.DictWriter(table, fieldnames=('file', 'start_s', 'end_s',
+                                             'readout', 'value', 'unit'))
+  writer.writeheader()
+  writer.writerows(rows)
+  files.write_text(files.join(output, 'predictions.csv'), table.getvalue())
   summary = {'workdir': workdir, 'step': step, 'unit': task.unit,
              'readouts': list(fitted.readouts), 'fps': fps,
              'window_s': length / fps, 'hop_s': hop / fps, 'files': result,
              'problems': problems}
-  with open(os.path.join(output, 'predictions.json'), 'w') as f:
-    json.dump(summary, f, indent=1)
+  files.write_text(files.join(output, 'predictions.json'),
+                   json.dumps(summary, indent=1))
   return summary
 
 
@@ -197,7 +200,8 @@ def main(argv):
   print(f'{len(out["files"])} files, {n} windows predicted '
         f'({", ".join(out["readouts"])}; {out["unit"]}); '
         f'{len(out["problems"])} problems')
-  print(f'predictions: {os.path.join(FLAGS.output, "predictions.csv")}')
+  from simper_jax import paths as files  # pylint: disable=g-import-not-at-top
+  print(f'predictions: {files.join(FLAGS.output, "predictions.csv")}')
   if not out['files']:
     sys.exit(1)
 

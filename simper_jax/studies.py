@@ -34,9 +34,9 @@ are in the experiment's target unit (its task kind).
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
-import shutil
 import sys
 from typing import Any
 
@@ -44,6 +44,8 @@ from absl import app
 from absl import flags
 from absl import logging
 import numpy as np
+
+from simper_jax import paths
 
 STUDIES = ('compare_methods', 'data_efficiency', 'zero_shot', 'ablations',
            'few_labels')
@@ -139,17 +141,16 @@ def run_arm(config, workdir: str, budgets, *, init_only: bool = False
   from simper_jax import train  # pylint: disable=g-import-not-at-top
   points = {}
   for budget in ([0] if init_only else budgets):
-    path = os.path.join(workdir, 'curve', f'step_{budget}.json')
-    if not os.path.exists(path):
+    path = paths.join(workdir, 'curve', f'step_{budget}.json')
+    if not paths.exists(path):
       cfg = _override(config, {'num_train_steps': max(budget, 1),
                                'eval.init_only': init_only})
       train.train_and_evaluate(cfg, workdir)
-      os.makedirs(os.path.dirname(path), exist_ok=True)
-      shutil.copy(os.path.join(workdir, 'eval', 'metrics.json'), path)
-      shutil.copy(os.path.join(workdir, 'eval', 'features.npz'),
-                  os.path.join(workdir, 'curve', f'features_{budget}.npz'))
-    with open(path) as f:
-      points[budget] = json.load(f)
+      paths.makedirs(paths.dirname(path))
+      paths.copy(paths.join(workdir, 'eval', 'metrics.json'), path)
+      paths.copy(paths.join(workdir, 'eval', 'features.npz'),
+                 paths.join(workdir, 'curve', f'features_{budget}.npz'))
+    points[budget] = json.loads(paths.read_text(path))
   return points
 
 
@@ -175,16 +176,15 @@ def run_few_labels(workdir: str, *, experiment: str, seeds,
   budget = max(budgets or default_budgets(base))
   results = {}
   for seed in seeds:
-    arm = os.path.join(workdir, 'simper', f'seed{seed}')
+    arm = paths.join(workdir, 'simper', f'seed{seed}')
     run_arm(_override(base, {'seed': int(seed)}), arm, [budget])
     results[int(seed)] = few_labels.curve(
-        os.path.join(arm, 'curve', f'features_{budget}.npz'), base,
+        paths.join(arm, 'curve', f'features_{budget}.npz'), base,
         seed=int(seed), counts=counts or few_labels.COUNTS)
   text = (f'few_labels ({experiment}, seeds {", ".join(map(str, seeds))})'
           '\n\n' + few_labels.report(results, base, workdir))
-  with open(os.path.join(workdir, 'report.md'), 'w') as f:
-    f.write(text)
-  writers.write_json(os.path.join(workdir, 'summary.json'),
+  paths.write_text(paths.join(workdir, 'report.md'), text)
+  writers.write_json(paths.join(workdir, 'summary.json'),
                      {'experiment': experiment, 'results': results})
   return {'results': results, 'report': text}
 
@@ -196,7 +196,7 @@ def run_study(study: str, workdir: str, *, experiment: str, seeds,
   if len(seeds) < 1:
     raise ValueError('give at least one seed.')
   if study == 'few_labels':
-    os.makedirs(workdir, exist_ok=True)
+    paths.makedirs(workdir)
     return run_few_labels(workdir, experiment=experiment, seeds=seeds,
                           data_dir=data_dir, budgets=budgets)
   all_arms = arms(study, holdout_bands)
@@ -223,7 +223,7 @@ def run_study(study: str, workdir: str, *, experiment: str, seeds,
     for name, data in floors.items():
       results.setdefault(name, {})[seed] = run_arm(
           _override(base, {**data, 'seed': int(seed)}),
-          os.path.join(workdir, name, f'seed{seed}'), budgets,
+          paths.join(workdir, name, f'seed{seed}'), budgets,
           init_only=True)
     for name, overrides in chosen.items():
       done += 1
@@ -231,7 +231,7 @@ def run_study(study: str, workdir: str, *, experiment: str, seeds,
             flush=True)
       cfg = _override(base, {**overrides, 'seed': int(seed)})
       results.setdefault(name, {})[seed] = run_arm(
-          cfg, os.path.join(workdir, name, f'seed{seed}'), budgets)
+          cfg, paths.join(workdir, name, f'seed{seed}'), budgets)
   report = write_report(study, workdir, results, config=base,
                         experiment=experiment, budgets=budgets, seeds=seeds)
   return {'results': results, 'report': report}
@@ -285,9 +285,8 @@ def write_report(study: str, workdir: str, results, *, config, experiment,
     lines.append(f'| {arm} | {split[arm]} | ' + ' | '.join(cells) + ' |')
   text = '\n'.join(lines) + '\n'
   if jax.process_index() == 0:
-    with open(os.path.join(workdir, 'report.md'), 'w') as f:
-      f.write(text)
-    writers.write_json(os.path.join(workdir, 'summary.json'), {
+    paths.write_text(paths.join(workdir, 'report.md'), text)
+    writers.write_json(paths.join(workdir, 'summary.json'), {
         'study': study, 'experiment': experiment, 'unit': task.unit,
         'budgets': list(budgets), 'seeds': list(seeds), 'test_mae': table,
         'curves': {arm: {seed: {str(b): {r: p[split[arm]][r]['mae']
@@ -295,13 +294,13 @@ def write_report(study: str, workdir: str, results, *, config, experiment,
                                 for b, p in points.items()}
                          for seed, points in by_seed.items()}
                    for arm, by_seed in results.items()}})
-    _plot_curves(os.path.join(workdir, 'curves.png'), results, split, study,
+    _plot_curves(paths.join(workdir, 'curves.png'), results, split, study,
                  readouts, task.unit)
     if study == 'data_efficiency':
-      _plot_efficiency(os.path.join(workdir, 'efficiency.png'), table,
+      _plot_efficiency(paths.join(workdir, 'efficiency.png'), table,
                        readouts, task.unit)
     if study == 'compare_methods':
-      _plot_embeddings(os.path.join(workdir, 'embeddings.png'), workdir,
+      _plot_embeddings(paths.join(workdir, 'embeddings.png'), workdir,
                        list(results), seeds[0], budgets, config, task, test)
   return text
 
@@ -326,7 +325,7 @@ def _plot_curves(path, results, split, study, readouts, unit) -> None:
   axes[0].legend(fontsize=8)
   fig.suptitle(f'{study}: mean and range over seeds')
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  paths.save_figure(fig, path, dpi=100)
 
 
 def _plot_efficiency(path, table, readouts, unit) -> None:
@@ -358,7 +357,7 @@ def _plot_efficiency(path, table, readouts, unit) -> None:
   axes[0].legend(fontsize=8)
   fig.suptitle('data efficiency: mean and range over seeds, last budget')
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  paths.save_figure(fig, path, dpi=100)
 
 
 def _plot_embeddings(path, workdir, arm_names, seed, budgets, config, task,
@@ -372,8 +371,8 @@ def _plot_embeddings(path, workdir, arm_names, seed, budgets, config, task,
   axes = np.atleast_1d(fig.subplots(1, len(arm_names)))
   for ax, arm in zip(axes, arm_names):
     budget = 0 if arm == 'untrained' else max(budgets)
-    data = np.load(os.path.join(workdir, arm, f'seed{seed}', 'curve',
-                                f'features_{budget}.npz'))
+    data = np.load(io.BytesIO(paths.read_bytes(paths.join(
+        workdir, arm, f'seed{seed}', 'curve', f'features_{budget}.npz'))))
     feats, y = data[f'{test}_features'], data[f'{test}_{target}']
     _, spec = spectra.band_spectrum(feats, config.data.fps,
                                     tuple(config.eval.band))
@@ -383,7 +382,7 @@ def _plot_embeddings(path, workdir, arm_names, seed, budgets, config, task,
   fig.suptitle(f'{test} features (PCA of power spectra), coloured by true '
                f'{task.quantity}')
   fig.tight_layout()
-  fig.savefig(path, dpi=72)
+  paths.save_figure(fig, path, dpi=72)
 
 
 def main(argv):
@@ -396,7 +395,7 @@ def main(argv):
   try:
     budgets = [int(b) for b in _BUDGETS.value or ()]
     bands = [tuple(float(x) for x in b.split('-')) for b in _HOLDOUT.value]
-    out = run_study(argv[1], os.path.abspath(_WORKDIR.value),
+    out = run_study(argv[1], paths.resolve(_WORKDIR.value),
                     experiment=_CONFIG.value,
                     seeds=[int(s) for s in _SEEDS.value], budgets=budgets,
                     only=_ARMS.value, data_dir=_DATA_DIR.value,
@@ -404,7 +403,7 @@ def main(argv):
   except (ValueError, FloatingPointError) as e:
     sys.exit(f'error: {e}')
   print(out['report'])
-  print(f'report: {os.path.join(os.path.abspath(_WORKDIR.value), "report.md")}')
+  print(f'report: {paths.join(paths.resolve(_WORKDIR.value), "report.md")}')
 
 
 if __name__ == '__main__':

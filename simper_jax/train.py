@@ -16,7 +16,6 @@ would.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any, Callable, NamedTuple
 
@@ -33,6 +32,7 @@ from simper_jax import input_pipeline
 from simper_jax import methods
 from simper_jax import models
 from simper_jax import partitioning
+from simper_jax import paths
 from simper_jax import writers
 from simper_jax.evaluation import evaluator
 
@@ -196,18 +196,22 @@ def num_train_steps(config: ml_collections.ConfigDict,
 
 
 def _check_workdir(workdir: str) -> None:
-  """A clear error before any work when the workdir cannot be written."""
-  if os.path.exists(workdir) and not os.path.isdir(workdir):
-    raise ValueError(f'--workdir={workdir} is a file, not a folder; choose '
-                     'another --workdir.')
+  """A clear error before any work when the workdir (local, gs://...)
+  cannot be written or hold checkpoints."""
   try:
-    os.makedirs(workdir, exist_ok=True)
+    if paths.exists(workdir) and not paths.isdir(workdir):
+      raise ValueError(f'--workdir={workdir} is a file, not a folder; '
+                       'choose another --workdir.')
+    paths.makedirs(workdir)
   except OSError as e:
     raise ValueError(f'cannot create --workdir={workdir}: '
                      f'{e.strerror or e}.') from e
-  if not os.access(workdir, os.W_OK):
+  except ImportError as e:  # fsspec: "Install gcsfs to access ..."
+    raise ValueError(f'cannot use --workdir={workdir}: {e}') from e
+  if not paths.is_writable(workdir):
     raise ValueError(f'cannot write to --workdir={workdir} (permission '
                      'denied); choose a folder you can write to.')
+  checkpointing.check_directory(paths.join(workdir, 'checkpoints'))
 
 
 def _format_eta(seconds: float) -> str:
@@ -290,6 +294,7 @@ def _train_loop(fns, state, data_iter, *, root_key, start: int, total: int,
         raise FloatingPointError(
             f'the train state holds non-finite values after step {done}. '
             + health.NON_FINITE_ADVICE)
+      writer.flush()  # rows up to a checkpoint survive (a bucket's too)
       ckpt.save(done, state, data_iter)
   return state, health.training_warnings(zero_grads, losses, total - start)
 
@@ -316,7 +321,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   Raises:
     ValueError: impossible config; FloatingPointError: a non-finite loss.
   """
-  workdir = os.path.abspath(os.path.expanduser(workdir))
+  workdir = paths.resolve(workdir)
   is_main = jax.process_index() == 0
   _check_workdir(workdir)
   config = datasets.resolved(config)
@@ -338,8 +343,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
                                 total_steps=total)
   graphdef, state = _init(config, method_cfg, mesh, tx, clip_shape[-1])
   if is_main:
-    writers.note_config_changes(os.path.join(workdir, 'config.json'), config)
-  ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'),
+    writers.note_config_changes(paths.join(workdir, 'config.json'), config)
+  ckpt = checkpointing.Checkpointer(paths.join(workdir, 'checkpoints'),
                                     max_to_keep=config.keep_checkpoints)
   loader = input_pipeline.train_loader(
       train_source, global_batch_size=config.batch_size, seed=config.seed,
@@ -365,7 +370,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   # run's config or evaluation: it goes to eval_init/ there.
   beside_a_run = bool(config.eval.init_only and ckpt.latest_step())
   if is_main and not beside_a_run:
-    writers.write_json(os.path.join(workdir, 'config.json'),
+    writers.write_json(paths.join(workdir, 'config.json'),
                        config.to_dict())
   warnings = []
   if total > start:
@@ -397,9 +402,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
   ckpt.close()
   model = method.encoder_of(merge_state(graphdef, state)[0])
   out = 'eval_init' if beside_a_run else 'eval'
-  result = {'eval_dir': os.path.join(workdir, out),
+  result = {'eval_dir': paths.join(workdir, out),
             'eval': evaluator.evaluate(model, config, builder, mesh,
-                                      os.path.join(workdir, out),
+                                      paths.join(workdir, out),
                                       label='untrained' if config.eval
                                       .init_only else f'step {total}',
                                       warnings=warnings)}
@@ -408,7 +413,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict,
         config, method_cfg, mesh, tx, clip_shape[-1]))[0])
     result['eval_init'] = evaluator.evaluate(
         init_model, config, builder, mesh,
-        os.path.join(workdir, 'eval_init'), label='untrained')
+        paths.join(workdir, 'eval_init'), label='untrained')
   return result
 
 
@@ -428,7 +433,7 @@ def restore_encoder(config: ml_collections.ConfigDict, workdir: str, *,
   Raises:
     FileNotFoundError: when the workdir holds no checkpoint.
   """
-  ckpt = checkpointing.Checkpointer(os.path.join(workdir, 'checkpoints'))
+  ckpt = checkpointing.Checkpointer(paths.join(workdir, 'checkpoints'))
   step = ckpt.latest_step()
   if step is None:
     raise FileNotFoundError(

@@ -9,12 +9,13 @@ folder where only some files are labelled) are counted, kept in
 (split -> readout -> metric, the fitted readouts under ``readout_fit``,
 clip counts, the dataset's build report), ``OUT/readouts.json`` (the fit
 itself, which ``simper_jax.predict`` applies to new files),
-``OUT/features.npz`` and ``OUT/figure.png``.
+``OUT/features.npz`` and ``OUT/figure.png``; ``OUT`` may be ``gs://...``
+(``simper_jax.paths``).
 """
 
 from __future__ import annotations
 
-import os
+import io
 from typing import Any
 
 import jax
@@ -24,6 +25,7 @@ from flax import nnx
 
 from simper_jax import datasets
 from simper_jax import health
+from simper_jax import paths
 from simper_jax import tasks
 from simper_jax import writers
 from simper_jax.evaluation import features
@@ -100,10 +102,10 @@ def evaluate(model: nnx.Module, config: ml_collections.ConfigDict, builder,
 def _write(out_dir, config, builder, task, label, metrics, fitted, preds,
            feats, ys, groups, labelled, plugin, warnings) -> None:
   ds, ev = config.data, config.eval
-  os.makedirs(out_dir, exist_ok=True)
+  paths.makedirs(out_dir)
   meta = builder.info.metadata or {}
   clip = builder.info.features[plugin.clip]
-  writers.write_json(os.path.join(out_dir, 'metrics.json'), {
+  writers.write_json(paths.join(out_dir, 'metrics.json'), {
       **metrics,
       'readout_fit': {'train_split': ds.train_split,
                       'fft_scale': fitted.scale,
@@ -118,20 +120,21 @@ def _write(out_dir, config, builder, task, label, metrics, fitted, preds,
       'task': {'kind': task.name, 'unit': task.unit},
       'warnings': warnings,
       'model': label})
-  writers.write_json(os.path.join(out_dir, 'readouts.json'), {
+  writers.write_json(paths.join(out_dir, 'readouts.json'), {
       **fitted.to_json(), 'unit': task.unit, 'target_unit': ds.target_unit,
       'clip_shape': list(clip.shape), 'clip_dtype': np.dtype(
           clip.np_dtype).name, 'model': label})
+  npz = io.BytesIO()
   np.savez_compressed(
-      os.path.join(out_dir, 'features.npz'),
-      **{f'{s}_features': f for s, f in feats.items()},
+      npz, **{f'{s}_features': f for s, f in feats.items()},
       **{f'{s}_{plugin.target}': y for s, y in ys.items()},
       **{f'{s}_{plugin.group}': g for s, g in groups.items()})
+  paths.write_bytes(paths.join(out_dir, 'features.npz'), npz.getvalue())
   shown = [s for s in ('test', *feats) if s in preds]
   if shown:
     s = shown[0]
     m = labelled[s]
-    figures.plot(os.path.join(out_dir, 'figure.png'), feats[s][m], ys[s][m],
+    figures.plot(paths.join(out_dir, 'figure.png'), feats[s][m], ys[s][m],
                  preds[s], task, fps=ds.fps, band=tuple(ev.band),
                  num_spectra=ev.num_spectra,
                  title=f'{ds.name} {s} ({label})')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import decomposition
 
+from simper_jax import paths
 from simper_jax.evaluation import spectra
 from simper_jax.tasks import base as task_base
 
@@ -86,7 +87,7 @@ def plot(path: str, feats: np.ndarray, y: np.ndarray,
   axes[2].legend(fontsize=7)
   fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(path, dpi=110)
+  paths.save_figure(fig, path, dpi=110)
 
 
 def plot_recording(path: str, feats: np.ndarray, starts_s: np.ndarray,
@@ -136,4 +137,4 @@ def plot_recording(path: str, feats: np.ndarray, starts_s: np.ndarray,
     axes[2].legend(fontsize=8)
   fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(path, dpi=100)
+  paths.save_figure(fig, path, dpi=100)
