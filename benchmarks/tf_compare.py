@@ -158,7 +158,7 @@ def _tf_python(tmp: str) -> str:
 
 
 def tf_step(python: str, name: str, steps: int) -> dict:
-  b, m, frames, size, channels, _ = train_step.SHAPES[name]
+  b, m, frames, size, channels = train_step.SHAPES[name]
   with tempfile.NamedTemporaryFile('w', suffix='.py', delete=False) as f:
     f.write(_TF_UPDATE)
   try:

@@ -16,8 +16,9 @@ Shapes (README.md, "Performance"):
   small     8 clips, M=5, 45 frames of 16x16x1, 16/32 channels
   tutorial  4 clips, M=10, 50 frames of 28x28x1, 64/128 channels
   paper     32 clips, M=10, 50 frames of 28x28x1, 64/128 channels (GPU)
-The original TensorFlow step took 1.42 s (small) and 33.5 s (tutorial) on
-the 2-core development CPU.
+No ratio to the original TensorFlow step is printed here: a ratio counts
+only when both ran in the same run on the same machine, which is what
+``benchmarks/tf_compare.py`` does.
 """
 
 from __future__ import annotations
@@ -46,10 +47,10 @@ from simper_jax.models import conv as conv_lib
 import timing  # benchmarks/timing.py (this script's folder is on sys.path)
 
 SHAPES = {
-    # name: (clips, M, frames, size, channels, TF seconds/step on 2-core CPU)
-    'small': (8, 5, 45, 16, (16, 32), 1.42),
-    'tutorial': (4, 10, 50, 28, (64, 128), 33.5),
-    'paper': (32, 10, 50, 28, (64, 128), None),
+    # name: (clips, M, frames, size, channels)
+    'small': (8, 5, 45, 16, (16, 32)),
+    'tutorial': (4, 10, 50, 28, (64, 128)),
+    'paper': (32, 10, 50, 28, (64, 128)),
 }
 
 _SHAPES = flags.DEFINE_list('shapes', ['small', 'tutorial'],
@@ -95,7 +96,7 @@ def _peak_memory_gb() -> float:
 
 
 def bench_shape(name: str, impl: str, dtype, steps: int) -> dict:
-  clips_n, m, frames, size, channels, tf_s = SHAPES[name]
+  clips_n, m, frames, size, channels = SHAPES[name]
   cfg = simper.Config(views=augment.ViewConfig(
       num_speeds=m, num_frames=frames, speed_range=(0.5, 3.0)))
   clips, _ = synthetic.periodic_clips(0, clips_n, num_frames=150, size=size)
@@ -141,8 +142,6 @@ def bench_shape(name: str, impl: str, dtype, steps: int) -> dict:
       'clips_per_s': clips_n / step_s, 'views_per_s': clips_n * 2 * m / step_s,
       'peak_mem_gb': _peak_memory_gb(), 'view_share': views_s / step_s,
       'gflop_per_step': flops / 1e9, 'gflops': flops / step_s / 1e9,
-      'tf_step_s': tf_s,
-      'speedup_vs_tf': (tf_s / step_s) if tf_s else None,
   }
 
 
@@ -158,21 +157,20 @@ def main(argv):
   rows = []
   header = ('| shape | impl | dtype | step (s, median) | clips/s | views/s | '
             'peak mem (GB) | views share | XLA GFLOP/step | XLA GFLOP/s | '
-            'direct-conv GFLOP/s | vs TF |')
+            'direct-conv GFLOP/s |')
   print(header)
-  print('|' + '---|' * 12)
+  print('|' + '---|' * 11)
   for name in _SHAPES.value:
     if name not in SHAPES:
       raise app.UsageError(f'unknown shape {name!r}; choose from '
                            f'{sorted(SHAPES)}')
     r = bench_shape(name, _IMPL.value, dtype, _STEPS.value)
     rows.append(r)
-    vs = f"{r['speedup_vs_tf']:.2f}x" if r['speedup_vs_tf'] else '-'
     print(f"| {name} | {r['impl']} | {r['dtype']} | {r['step_s']:.3f} | "
           f"{r['clips_per_s']:.2f} | {r['views_per_s']:.1f} | "
           f"{r['peak_mem_gb']:.2f} | {100 * r['view_share']:.1f}% | "
           f"{r['gflop_per_step']:.1f} | {r['gflops']:.1f} | "
-          f"{r['direct_gflops']:.1f} | {vs} |",
+          f"{r['direct_gflops']:.1f} |",
           flush=True)
   if _JSON.value:
     with open(_JSON.value, 'w') as f:
