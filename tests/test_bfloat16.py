@@ -24,9 +24,9 @@ ENCODERS = {
 }
 
 
-def _run(name, encoder, dtype):
+def _run(name, encoder, dtype, steps=3):
   make, channels, frames, size = ENCODERS[encoder]
-  return lib.run_steps(name, jax.devices()[:1], 4, steps=3,
+  return lib.run_steps(name, jax.devices()[:1], 4, steps=steps,
                        encoder=make(dtype), channels=channels,
                        num_frames=frames, size=size)
 
@@ -55,7 +55,7 @@ def test_simper_on_each_encoder_in_bfloat16_stays_near_float32(encoder):
 
 @pytest.mark.parametrize('name', [m for m in lib.METHODS if m != 'simper'])
 def test_each_method_trains_in_bfloat16(name):
-  run = _run(name, 'cnn3d', jnp.bfloat16)
+  run = _run(name, 'cnn3d', jnp.bfloat16, steps=1)
   assert np.all(np.isfinite(run['losses']))
   assert all(p.dtype == np.float32 for p in run['params'])
 
@@ -63,3 +63,15 @@ def test_each_method_trains_in_bfloat16(name):
 def test_a_baseline_in_bfloat16_stays_near_float32():
   _check(_run('simclr', 'cnn3d', jnp.float32),
          _run('simclr', 'cnn3d', jnp.bfloat16), tol=6e-2)
+
+
+def test_a_run_trains_and_evaluates_in_bfloat16(tmp_path):
+  # The whole road: bfloat16 encoder compute in training and in the frozen
+  # feature extraction, float32 readouts.
+  from simper_jax import train  # pylint: disable=g-import-not-at-top
+  from tests import test_train_and_evaluate as tte  # pylint: disable=g-import-not-at-top
+  config = tte._smoke(str(tmp_path / 'tfds'), **{'model.dtype': 'bfloat16'})  # pylint: disable=protected-access
+  res = train.train_and_evaluate(config, str(tmp_path / 'run'))
+  for split in ('train', 'test'):
+    for readout in ('fft', 'fft_scaled', 'linear_probe'):
+      assert np.isfinite(res['eval'][split][readout]['mae'])
