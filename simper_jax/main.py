@@ -16,7 +16,6 @@ Hosts without a cluster manager say who they are with the flags of
 
 from __future__ import annotations
 
-import os
 import sys
 
 from absl import app
@@ -39,46 +38,6 @@ _NUM_PROCESSES = flags.DEFINE_integer(
 _PROCESS_ID = flags.DEFINE_integer(
     'process_id', None, 'This process, 0 .. num_processes - 1 (with '
     '--coordinator_address).')
-
-
-def _several_processes() -> bool:
-  """Whether this job spans several processes (then JAX must be told):
-  a coordinator is set, a multi-host TPU slice, or several SLURM tasks."""
-  env = os.environ.get
-  return bool(env('JAX_COORDINATOR_ADDRESS')) or ',' in env(
-      'TPU_WORKER_HOSTNAMES', '') or int(env('SLURM_NTASKS', '1')) > 1
-
-
-def _start_processes(jax) -> None:
-  """Starts JAX's multi-process runtime when the job spans processes.
-
-  From the three flags when given (all three are needed), else from the
-  cluster's environment (TPU pod, SLURM, ``JAX_COORDINATOR_ADDRESS``).
-  CPU processes exchange collectives through gloo.
-  """
-  given = {'--coordinator_address': _COORDINATOR.value,
-           '--num_processes': _NUM_PROCESSES.value,
-           '--process_id': _PROCESS_ID.value}
-  if any(v is not None for v in given.values()):
-    missing = [k for k, v in given.items() if v is None]
-    if missing:
-      sys.exit(f'error: {", ".join(missing)} missing: a job of several '
-               'processes needs --coordinator_address, --num_processes and '
-               '--process_id together.')
-    if not 0 <= _PROCESS_ID.value < _NUM_PROCESSES.value:
-      sys.exit(f'error: --process_id={_PROCESS_ID.value} must be in 0 .. '
-               f'{_NUM_PROCESSES.value - 1} (--num_processes='
-               f'{_NUM_PROCESSES.value}).')
-    kwargs = dict(coordinator_address=_COORDINATOR.value,
-                  num_processes=_NUM_PROCESSES.value,
-                  process_id=_PROCESS_ID.value)
-  elif _several_processes():
-    kwargs = {}
-  else:
-    return
-  if not os.environ.get('JAX_CPU_COLLECTIVES_IMPLEMENTATION'):
-    jax.config.update('jax_cpu_collectives_implementation', 'gloo')
-  jax.distributed.initialize(**kwargs)
 
 
 def _parse_flags(argv):
@@ -105,8 +64,13 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   logging.set_verbosity(logging.WARNING)  # no backend-probing chatter
+  from simper_jax import processes  # pylint: disable=g-import-not-at-top
+  try:
+    processes.start(_COORDINATOR.value, _NUM_PROCESSES.value,
+                    _PROCESS_ID.value)
+  except ValueError as e:
+    sys.exit(f'error: {e}')
   import jax  # pylint: disable=g-import-not-at-top
-  _start_processes(jax)
   from simper_jax import tasks  # pylint: disable=g-import-not-at-top
   from simper_jax import train  # pylint: disable=g-import-not-at-top
   from simper_jax.evaluation import report  # pylint: disable=g-import-not-at-top
